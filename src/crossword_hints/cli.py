@@ -1,0 +1,42 @@
+"""The ``crossword-hints`` command: the Flask CLI bound to this app.
+
+Commands that change data run inside one transaction each and print a
+one-line error (exit status 1) instead of a traceback when they fail.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import db, migrations
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the database or bring it up to the current schema."""
+    applied = migrations.upgrade(db.database.obj)
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s): {', '.join(applied)}.")
+    else:
+        click.echo("The database is already up to date.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db_command)
+
+
+def create_cli_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    cli = FlaskGroup(
+        create_app=create_cli_app,
+        help="Run and manage the Crossword Hints site.",
+    )
+    cli.main(prog_name="crossword-hints")

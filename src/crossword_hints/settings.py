@@ -1,0 +1,106 @@
+"""Default settings and the order in which they are overridden.
+
+Every upper-case name in this module is a setting. Each one can be
+overridden, in this order, by ``instance/config.py``, by the Python file
+named in the ``APP_SETTINGS`` environment variable, and finally by an
+environment variable ``CROSSWORD_HINTS_<NAME>``. Environment values are
+parsed as JSON when they can be (``5``, ``true``, ``["a", "b"]``) and are
+taken as plain strings otherwise. The platform names ``SECRET_KEY`` and
+``DATABASE_URL`` are read as well, because hosts such as Elastic Beanstalk
+and Heroku set them.
+
+The README lists the same settings; ``tests/test_settings.py`` checks
+that the two lists agree.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+#: Prefix of the environment variables that override settings.
+ENV_PREFIX = "CROSSWORD_HINTS"
+
+# -- Core --------------------------------------------------------------------
+
+#: ``development`` or ``production``. Production refuses to start without a
+#: strong ``SECRET_KEY`` and marks cookies Secure.
+ENV = "development"
+
+#: Key that signs sessions and CSRF tokens. In development an empty value
+#: means a random key kept in ``instance/secret_key``; production requires
+#: one of at least 32 bytes.
+SECRET_KEY = ""
+
+#: Older secret keys, still accepted when reading sessions, so that a key
+#: can be rotated without logging everybody out. A list of strings.
+SECRET_KEY_FALLBACKS: list[str] = []
+
+#: ``sqlite:///path/to/file.db`` or ``postgresql://user@host/db``. Empty
+#: means ``instance/crossword_hints.db``.
+DATABASE_URL = ""
+
+#: Rows on each page of an index and of the JSON lists.
+PER_PAGE = 25
+
+#: Largest page size a JSON client may ask for with ``per_page``.
+MAX_PER_PAGE = 200
+
+#: Largest request body in bytes; a larger one gets 413.
+MAX_CONTENT_LENGTH = 1024 * 1024
+
+# -- Directory login ----------------------------------------------------------
+
+#: LDIF files of the built-in read-only directory, separated by spaces or as
+#: a list. Empty means the demo directory that ships with the package. Used
+#: only while ``LDAP_URL`` is empty.
+DIRECTORY_LDIF: str | list[str] = ""
+
+#: Directory group whose members may add and edit.
+EDITOR_GROUP = "xword-users"
+
+#: Directory group whose members may also delete, restore and read the
+#: activity log.
+ADMIN_GROUP = "xword-admins"
+
+# -- Sessions and cookies -----------------------------------------------------
+
+#: Seconds a login lasts.
+PERMANENT_SESSION_LIFETIME = 14 * 24 * 3600
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+#: ``None`` means Secure in production and not in development.
+SESSION_COOKIE_SECURE: bool | None = None
+
+#: Seconds a CSRF token stays valid; ``None`` ties it to the session.
+WTF_CSRF_TIME_LIMIT: int | None = None
+
+
+def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from the defaults and every override source.
+
+    *overrides* come last, so tests can pin any setting.
+    """
+    app.config.from_object(__name__)
+    app.config.from_pyfile("config.py", silent=True)
+
+    if os.environ.get("APP_SETTINGS"):
+        app.config.from_envvar("APP_SETTINGS")
+
+    for name in ("SECRET_KEY", "DATABASE_URL"):
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+
+    app.config.from_prefixed_env(ENV_PREFIX)
+
+    if overrides:
+        app.config.update(overrides)
+
+
+def setting_names() -> list[str]:
+    """Return the names of every setting defined in this module."""
+    return [name for name in globals() if name.isupper() and name != "ENV_PREFIX"]
