@@ -70,7 +70,10 @@ ADMIN_GROUP = "xword-admins"
 #: Seconds a login lasts.
 PERMANENT_SESSION_LIFETIME = 14 * 24 * 3600
 
+#: Keep the session cookie away from scripts in the page.
 SESSION_COOKIE_HTTPONLY = True
+
+#: Withhold the session cookie from cross-site POSTs and subrequests.
 SESSION_COOKIE_SAMESITE = "Lax"
 
 #: ``None`` means Secure in production and not in development.
