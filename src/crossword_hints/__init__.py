@@ -39,8 +39,11 @@ def create_app(
     )
     settings.load(app, test_config)
 
-    from . import security
+    from . import requestlog, security
 
+    # The request log comes first: its request id must exist before any
+    # other hook, such as the CSRF check, can end a request.
+    requestlog.init_app(app)
     security.init_app(app)
     db.init_app(app)
     errors.init_app(app)

@@ -12,7 +12,8 @@ import logging
 from typing import Any
 
 import peewee
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,76 @@ class ServiceUnavailable(AppError):
     title = "Service unavailable"
 
 
+#: Titles and messages shown in place of Werkzeug's generic texts.
+STANDARD_ERRORS = {
+    400: (
+        "Bad request",
+        "The request could not be understood. Check what you entered and try again.",
+    ),
+    403: ("Forbidden", "Your account may not do this."),
+    404: (
+        "Not found",
+        "There is nothing at this address. The link may be wrong, "
+        "or the page may have been deleted.",
+    ),
+    405: ("Method not allowed", "This address does not accept that kind of request."),
+    409: (
+        "Conflict",
+        "Someone else changed this record while you were editing "
+        "it. Nothing was saved; reload it and make your change again.",
+    ),
+    429: (
+        "Too many requests",
+        "Too many requests in a short time. Wait a minute and try again.",
+    ),
+    500: (
+        "Internal server error",
+        "Something went wrong on our side and has "
+        "been logged. Nothing was saved by this request.",
+    ),
+    503: (
+        "Service unavailable",
+        "The site cannot answer just now. Nothing was "
+        "saved by this request; please try again in a minute.",
+    ),
+}
+
+
+def size_text(size: int) -> str:
+    """Return *size* bytes as a short text such as ``1 MB`` or ``512 KB``."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:g} {unit}"
+    return f"{size} bytes"
+
+
+def describe(exc: HTTPException) -> tuple[str, str]:
+    """Return the title and the message to show for *exc*."""
+    status = exc.code or 500
+    title, message = STANDARD_ERRORS.get(status, (exc.name, exc.description or ""))
+    custom = exc.description and exc.description != type(exc).description
+
+    if isinstance(exc, CSRFError):
+        message = (
+            f"{exc.description} The form may have been open too long; reload the "
+            "page and submit it again. Nothing was saved."
+        )
+    elif status == 413:
+        title = "Request too large"
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        message = "The request is larger than the site accepts"
+        message += f" ({size_text(limit)})." if limit else "."
+        message += " Nothing was saved."
+    elif status == 429 and custom:
+        message = (
+            f"Too many requests: the limit is {exc.description}. Wait a "
+            "little and try again."
+        )
+    elif custom:
+        message = exc.description or message
+    return title, message or title
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -55,14 +126,32 @@ def wants_json() -> bool:
 
 
 def render_error(status: int, title: str, message: str, **details: Any) -> Response:
+    """Render an error as an HTML page, or as JSON for API clients.
+
+    Both carry the request id, which lets an operator find the request's
+    log line from a user's report.
+    """
+    request_id = g.get("request_id")
     if wants_json():
-        body = {"error": {"status": status, "title": title, "message": message}}
+        body = {
+            "error": {
+                "status": status,
+                "title": title,
+                "message": message,
+                "request_id": request_id,
+            }
+        }
         body["error"].update(details)
         response = jsonify(body)
     else:
         response = Response(
             render_template(
-                "error.html", status=status, title=title, message=message, **details
+                "error.html",
+                status=status,
+                title=title,
+                message=message,
+                request_id=request_id,
+                **details,
             )
         )
     response.status_code = status
@@ -76,9 +165,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException) -> Response:
-        response = render_error(
-            exc.code or 500, exc.name, exc.description or exc.name
-        )
+        title, message = describe(exc)
+        response = render_error(exc.code or 500, title, message)
         # Keep headers such as Allow (405) and Retry-After (429, 503).
         for name, value in exc.get_headers():
             if name.lower() != "content-type":
@@ -88,8 +176,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(peewee.OperationalError)
     @app.errorhandler(peewee.InterfaceError)
     def handle_database_down(exc: Exception) -> Response:
-        log.warning("Database unavailable during %s %s: %s",
-                    request.method, request.path, exc)
+        log.warning(
+            "Database unavailable during %s %s: %s", request.method, request.path, exc
+        )
         response = render_error(
             503,
             "Service unavailable",
@@ -101,13 +190,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def handle_unexpected(exc: InternalServerError) -> Response:
-        original = getattr(exc, "original_exception", None)
-        if original is not None:
-            log.error("Unhandled error during %s %s", request.method, request.path,
-                      exc_info=original)
-        return render_error(
-            500,
-            "Internal server error",
-            "Something went wrong on our side and has been logged. "
-            "Nothing was saved by this request.",
-        )
+        # Flask has already logged the traceback of an unhandled exception
+        # through app.logger, so it is not logged again here.
+        title, message = STANDARD_ERRORS[500]
+        return render_error(500, title, message)

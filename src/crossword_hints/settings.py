@@ -82,6 +82,40 @@ SESSION_COOKIE_SECURE: bool | None = None
 #: Seconds a CSRF token stays valid; ``None`` ties it to the session.
 WTF_CSRF_TIME_LIMIT: int | None = None
 
+# -- Response headers and proxies -------------------------------------------
+
+#: Content-Security-Policy header of every response. The default allows
+#: scripts, styles and images from the site itself only, so inline scripts
+#: and inline styles are blocked.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; "
+    "base-uri 'self'"
+)
+
+#: Referrer-Policy header of every response.
+REFERRER_POLICY = "same-origin"
+
+#: ``max-age`` in seconds of the Strict-Transport-Security header, sent in
+#: production only; 0 sends none.
+HSTS_MAX_AGE = 365 * 24 * 3600
+
+#: Number of proxies in front of the site whose ``X-Forwarded-For`` entry is
+#: trusted for the client address. 0 ignores the header.
+PROXY_FIX_X_FOR = 0
+
+#: Number of proxies whose ``X-Forwarded-Proto`` entry is trusted for the
+#: scheme (http or https). 0 ignores the header.
+PROXY_FIX_X_PROTO = 0
+
+# -- Logging -----------------------------------------------------------------
+
+#: ``text`` for readable log lines, ``json`` for one JSON object a line.
+LOG_FORMAT = "text"
+
+#: Lowest level logged: ``DEBUG``, ``INFO``, ``WARNING`` or ``ERROR``.
+LOG_LEVEL = "INFO"
+
 
 def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     """Fill ``app.config`` from the defaults and every override source.
