@@ -20,6 +20,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from crossword_hints import create_app, db, migrations
 
+pytest_plugins = ["slapd_fixtures"]
+
 #: The shared data beside the repository: the older app's database and the
 #: directory the site logs in against.
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -65,6 +65,77 @@ EDITOR_GROUP = "xword-users"
 #: activity log.
 ADMIN_GROUP = "xword-admins"
 
+#: Seconds after which a logged-in person's groups are read again from the
+#: directory; someone removed from every allowed group is then logged out.
+LDAP_GROUP_REFRESH = 300
+
+# -- LDAP server ---------------------------------------------------------------
+
+#: One or more LDAP server URIs separated by spaces, such as
+#: ``ldaps://ldap1.example.org ldaps://ldap2.example.org``, tried in order.
+#: Empty means the built-in LDIF directory instead.
+LDAP_URL = ""
+
+#: Base DN of the directory, such as ``dc=example,dc=org``.
+LDAP_BASE_DN = ""
+
+#: Where people live. Empty means ``ou=People,<LDAP_BASE_DN>``.
+LDAP_PEOPLE_BASE = ""
+
+#: Where the ``posixGroup`` entries live. Empty means
+#: ``ou=Groups,<LDAP_BASE_DN>``.
+LDAP_GROUPS_BASE = ""
+
+#: DN to bind as, with ``{uid}`` standing for the user name (escaped by
+#: RFC 4514), such as ``uid={uid},ou=People,dc=example,dc=org``. Empty means
+#: search for the person under ``LDAP_PEOPLE_BASE`` first, then bind.
+LDAP_BIND_DN_TEMPLATE = ""
+
+#: Filter that finds a person, with ``{uid}`` standing for the user name
+#: (escaped by RFC 4515). Also checked against the entry after a bind.
+LDAP_USER_FILTER = "(&(objectClass=inetOrgPerson)(uid={uid}))"
+
+#: DN of the account that searches for people and refreshes groups. Empty
+#: means anonymous searches.
+LDAP_SERVICE_DN = ""
+
+#: Password of ``LDAP_SERVICE_DN``.
+LDAP_SERVICE_PASSWORD = ""
+
+#: Send StartTLS on ``ldap://`` URIs before anything else.
+LDAP_START_TLS = False
+
+#: File of CA certificates (PEM) that the server's certificate must chain
+#: to. Empty means the system's CA list.
+LDAP_CA_FILE = ""
+
+#: Check the server's TLS certificate. Turning this off is logged as a
+#: warning, because anyone on the network path could then read passwords.
+LDAP_TLS_VERIFY = True
+
+#: Seconds to wait for a TCP connection to each server.
+LDAP_CONNECT_TIMEOUT = 3
+
+#: Seconds to wait for each LDAP operation's answer.
+LDAP_TIMEOUT = 5
+
+# -- Login rate limits ---------------------------------------------------------
+
+#: Turn the login rate limits on or off (Flask-Limiter).
+RATELIMIT_ENABLED = True
+
+#: Where failed-login counts are kept: ``memory://`` for one process, or
+#: ``redis://host:6379`` when several processes or servers share the work.
+RATELIMIT_STORAGE_URI = "memory://"
+
+#: Failed logins allowed for one user name, in any letter case, before
+#: further attempts get 429. Limits separated by ``;``; the short one slows
+#: guessing down and the long one stops it for a while.
+LOGIN_LIMIT_PER_USER = "5 per minute; 20 per hour"
+
+#: Failed logins allowed from one client address, whatever the user name.
+LOGIN_LIMIT_PER_ADDRESS = "30 per minute; 200 per hour"
+
 # -- Sessions and cookies -----------------------------------------------------
 
 #: Seconds a login lasts.

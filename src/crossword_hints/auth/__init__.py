@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, session
-from flask_login import LoginManager, UserMixin, current_user
+from flask import Flask, abort, current_app, flash, session
+from flask_login import LoginManager, UserMixin, current_user, logout_user
 
-from .directory import Directory, Person
+from .directory import Directory, DirectoryUnavailable, Person
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,54 @@ def may_log_in(person: Person) -> bool:
 
 
 def remember_person(person: Person) -> None:
+    """Store *person* in the session, with the time its groups were read."""
     session["person"] = {
         "uid": person.uid,
         "display_name": person.display_name,
         "groups": sorted(person.groups),
+        "checked_at": time.time(),
     }
+
+
+def refresh_person() -> None:
+    """Read the logged-in person's groups again once ``LDAP_GROUP_REFRESH`` passed.
+
+    Someone removed from every allowed group, or from the directory, is
+    logged out. While the directory is down the session keeps its groups
+    and the next check comes one interval later, so browsing goes on.
+    """
+    data = session.get("person")
+    if not data or "_user_id" not in session:
+        return
+
+    interval = float(current_app.config["LDAP_GROUP_REFRESH"])
+    if time.time() - float(data.get("checked_at", 0)) < interval:
+        return
+
+    try:
+        person = directory().lookup(data["uid"])
+    except DirectoryUnavailable as exc:
+        log.warning("Could not refresh the groups of %s: %s", data["uid"], exc)
+        session["person"] = {**data, "checked_at": time.time()}
+        return
+
+    if person is None or not may_log_in(person):
+        log.info(
+            "Logged out %s: no longer in the directory or an allowed group", data["uid"]
+        )
+        logout_user()
+        session.clear()
+        flash(
+            "You have been logged out because your account no longer has "
+            "access to this site.",
+            "info",
+        )
+        return
+
+    remember_person(person)
+    # Flask-Login may have loaded the user from the old session data
+    # already in this request; replace it with the fresh one.
+    login_manager._update_request_context_with_user(User(person))
 
 
 @login_manager.user_loader
@@ -110,7 +154,16 @@ admin_required = role_required(lambda user: user.is_admin)
 
 
 def create_directory(app: Flask) -> Directory:
-    """Build the backend the settings ask for."""
+    """Build the backend the settings ask for.
+
+    An LDAP server when ``LDAP_URL`` is set, else the read-only directory
+    loaded from ``DIRECTORY_LDIF``.
+    """
+    if app.config.get("LDAP_URL"):
+        from .ldap_directory import LdapDirectory, LdapSettings
+
+        return LdapDirectory(LdapSettings.from_config(app.config))
+
     from .ldif import DEMO_FILES, LdifDirectory
 
     files = app.config.get("DIRECTORY_LDIF") or DEMO_FILES
@@ -120,8 +173,13 @@ def create_directory(app: Flask) -> Directory:
 
 
 def init_app(app: Flask) -> None:
+    from .cli import directory_command
+    from .throttle import LoginThrottle
     from .views import bp
 
     app.extensions["directory"] = create_directory(app)
+    app.extensions["login_throttle"] = LoginThrottle(app)
     login_manager.init_app(app)
+    app.before_request(refresh_person)
     app.register_blueprint(bp)
+    app.cli.add_command(directory_command)
