@@ -1,0 +1,372 @@
+"""Appending entries to the hash chain, and checking the chain.
+
+Each entry's ``hash`` is SHA-256 over its canonical JSON content, which
+includes ``prev_hash``, the hash of the entry before it. Appends run
+inside the caller's transaction after :func:`lock`, so concurrent writers
+queue up instead of forking the chain, and entry ids follow each other
+with no gaps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import peewee
+from flask import current_app, has_app_context
+from werkzeug.exceptions import ServiceUnavailable
+
+from . import context
+from .models import GENESIS, ActivityLog, ChainHead
+from .values import canonical
+
+log = logging.getLogger(__name__)
+
+#: Default number of versions between two full snapshots of a record.
+SNAPSHOT_EVERY = 50
+
+#: Entries written or read per statement; 16 columns x 500 rows stays below
+#: SQLite's limit of 32,766 bound parameters.
+BATCH = 500
+
+#: The columns the hash covers, in the order ``verify`` reports them.
+HASHED = (
+    "id",
+    "actor",
+    "action",
+    "item_type",
+    "item_id",
+    "act_action",
+    "created_at",
+    "updated_at",
+    "changes",
+    "version",
+    "snapshot",
+    "group_id",
+    "source",
+    "client_addr",
+    "prev_hash",
+)
+
+
+class ActivityWriteError(ServiceUnavailable):
+    """The log could not record a change, so the change was not made.
+
+    It is an HTTP 503, so a request that hits it tells the user that
+    nothing was saved; commands see an ordinary exception.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "The change was not saved, because the activity log could not "
+            f"record it ({reason}). Please try again."
+        )
+        self.reason = reason
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def snapshot_every() -> int:
+    """Return the configured snapshot interval (at least 1)."""
+    if has_app_context():
+        value = current_app.config.get("ACTIVITY_SNAPSHOT_EVERY", SNAPSHOT_EVERY)
+        return max(1, int(value))
+    return SNAPSHOT_EVERY
+
+
+def chunks(items: list, size: int = BATCH) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class NewEntry:
+    """An entry waiting to be appended; unset context fields come from
+    :func:`crossword_hints.activity.context.current`."""
+
+    action: str
+    act_action: str
+    item_type: str | None = None
+    item_id: str | None = None
+    changes: Any = None
+    #: The whole record after this entry, ``None`` when it is deleted.
+    state_after: dict | None = None
+    #: Whether the entry gets the record's next version number.
+    versioned: bool = False
+    #: A version fixed by the caller instead of the next one.
+    version: int | None = None
+    #: Whether to store ``state_after`` as a snapshot whatever the version.
+    force_snapshot: bool = False
+    actor: str | None = None
+    group_id: str | None = None
+    source: str | None = None
+    client_addr: str | None = None
+    created_at: datetime | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def lock(database: peewee.Database) -> None:
+    """Take the chain lock for the rest of the current transaction.
+
+    The update of the head row is the first write of the transaction, so
+    SQLite takes its write lock here, before anything is read, and
+    PostgreSQL holds the row lock until commit.
+    """
+    updated = (
+        ChainHead.update(last_id=ChainHead.last_id)
+        .where(ChainHead.id == 1)
+        .execute(database)
+    )
+    if not updated:
+        raise ActivityWriteError("its chain head row is missing")
+
+
+def read_head(database: peewee.Database) -> ChainHead | None:
+    query = ChainHead.select().where(ChainHead.id == 1)
+    return next(iter(query.execute(database)), None)
+
+
+def entry_hash(values: dict[str, Any]) -> str:
+    """Return the hash of one entry given as a column-to-value mapping."""
+    content = {}
+    for name in HASHED:
+        value = values.get(name)
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=None).isoformat(timespec="microseconds")
+        content[name] = value
+    return hashlib.sha256(canonical(content).encode("utf-8")).hexdigest()
+
+
+def latest_versions(
+    database: peewee.Database, records: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Return the highest logged version of each (item_type, item_id)."""
+    by_type: dict[str, set[str]] = {}
+    for item_type, item_id in records:
+        by_type.setdefault(item_type, set()).add(item_id)
+
+    versions: dict[tuple[str, str], int] = {}
+    for item_type, ids in by_type.items():
+        for part in chunks(sorted(ids)):
+            query = (
+                ActivityLog.select(
+                    ActivityLog.item_id, peewee.fn.MAX(ActivityLog.version)
+                )
+                .where(
+                    (ActivityLog.item_type == item_type) & ActivityLog.item_id.in_(part)
+                )
+                .group_by(ActivityLog.item_id)
+                .tuples()
+            )
+            for item_id, version in query.execute(database):
+                versions[(item_type, item_id)] = version or 0
+    return versions
+
+
+def append(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:
+    """Append *entries* after the chain's last entry; return their rows.
+
+    The caller must hold :func:`lock` in the same transaction. A failure
+    is raised as :class:`ActivityWriteError`, which rolls back the
+    caller's change with it.
+    """
+    if not entries:
+        return []
+
+    try:
+        return write(database, entries)
+    except peewee.DatabaseError as exc:
+        log.error("Activity entries could not be written: %s", exc)
+        raise ActivityWriteError("the database refused the entry") from exc
+
+
+def write(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:
+    head = read_head(database)
+    if head is None:
+        raise ActivityWriteError("its chain head row is missing")
+
+    records = [
+        (entry.item_type, entry.item_id)
+        for entry in entries
+        if entry.versioned and entry.version is None
+    ]
+    versions = latest_versions(database, records) if records else {}
+    every = snapshot_every()
+    now = utcnow()
+    acting = context.current()
+
+    rows = []
+    previous = head.last_hash
+    next_id = head.last_id + 1
+    for entry in entries:
+        version = entry.version
+        if entry.versioned and version is None:
+            key = (entry.item_type, entry.item_id)
+            version = versions.get(key, 0) + 1
+            versions[key] = version
+
+        store_snapshot = entry.state_after is not None and (
+            entry.force_snapshot
+            or (
+                version is not None
+                and version % every == 0
+                and entry.action not in ("insert", "delete")
+            )
+        )
+        created = entry.created_at or now
+        row = {
+            "id": next_id,
+            "actor": entry.actor or acting.actor,
+            "action": entry.action,
+            "item_type": entry.item_type,
+            "item_id": entry.item_id,
+            "act_action": entry.act_action,
+            "created_at": created,
+            "updated_at": created,
+            "changes": None if entry.changes is None else canonical(entry.changes),
+            "version": version,
+            "snapshot": canonical(entry.state_after) if store_snapshot else None,
+            "group_id": entry.group_id or acting.group_id,
+            "source": entry.source if entry.source is not None else acting.source,
+            "client_addr": entry.client_addr or acting.client_addr,
+            "prev_hash": previous,
+        }
+        row["hash"] = entry_hash(row)
+        rows.append(row)
+        previous = row["hash"]
+        next_id += 1
+
+    for part in chunks(rows):
+        ActivityLog.insert_many(part).as_rowcount().execute(database)
+
+    (
+        ChainHead.update(last_id=next_id - 1, last_hash=previous)
+        .where(ChainHead.id == 1)
+        .execute(database)
+    )
+    return rows
+
+
+def record(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:
+    """Append *entries* in a transaction of their own (or a savepoint)."""
+    with database.atomic():
+        lock(database)
+        return append(database, entries)
+
+
+# -- Checking ------------------------------------------------------------------
+
+
+@dataclass
+class Verdict:
+    """The outcome of :func:`verify`."""
+
+    checked: int = 0
+    first_id: int | None = None
+    last_id: int | None = None
+    #: The id of the first entry found changed, removed or out of place.
+    entry_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def stored_entries(database: peewee.Database) -> Iterator[ActivityLog]:
+    """Yield every entry in id order, reading BATCH at a time."""
+    last = None
+    while True:
+        query = ActivityLog.select().order_by(ActivityLog.id).limit(BATCH)
+        if last is not None:
+            query = query.where(ActivityLog.id > last)
+        batch = list(query.execute(database))
+        if not batch:
+            return
+        yield from batch
+        last = batch[-1].id
+
+
+def verify(database: peewee.Database) -> Verdict:
+    """Walk the chain and report the first entry that breaks it."""
+    verdict = Verdict()
+    head = read_head(database)
+    if head is None:
+        verdict.problem = "The chain head row (activity_chain id 1) is missing."
+        return verdict
+
+    expected_id = head.first_id
+    previous = head.anchor_hash
+    verdict.first_id = head.first_id
+
+    def fail(entry_id: int, problem: str) -> Verdict:
+        verdict.entry_id = entry_id
+        verdict.problem = problem
+        return verdict
+
+    for entry in stored_entries(database):
+        if entry.id < head.first_id:
+            return fail(
+                entry.id,
+                f"Entry {entry.id} was inserted out of place: the chain starts "
+                f"at entry {head.first_id}.",
+            )
+        if entry.id > expected_id:
+            return fail(
+                expected_id,
+                f"Entry {expected_id} was removed: entry {entry.id} follows "
+                f"entry {expected_id - 1}.",
+            )
+
+        values = {name: getattr(entry, name) for name in HASHED}
+        if entry_hash(values) != entry.hash:
+            return fail(entry.id, f"Entry {entry.id} was changed after it was written.")
+        if entry.prev_hash != previous:
+            return fail(
+                entry.id,
+                f"Entry {entry.id} does not link to the entry before it: it was "
+                f"inserted out of place, or the entry before it was rewritten.",
+            )
+
+        previous = entry.hash
+        verdict.checked += 1
+        verdict.last_id = entry.id
+        expected_id += 1
+
+    last_id = expected_id - 1
+    if last_id < head.last_id:
+        return fail(
+            expected_id,
+            f"Entry {expected_id} was removed: the chain ends at entry "
+            f"{head.last_id}, but the log stops at entry {last_id}.",
+        )
+    if last_id > head.last_id:
+        return fail(
+            head.last_id + 1,
+            f"Entry {head.last_id + 1} was inserted out of place: the chain ends "
+            f"at entry {head.last_id}.",
+        )
+    if previous != head.last_hash:
+        return fail(
+            last_id,
+            f"Entry {last_id} does not match the hash recorded for the end of "
+            f"the chain.",
+        )
+    return verdict
+
+
+__all__ = [
+    "GENESIS",
+    "ActivityWriteError",
+    "NewEntry",
+    "append",
+    "lock",
+    "record",
+    "verify",
+]

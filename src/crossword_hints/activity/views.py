@@ -1,0 +1,289 @@
+"""The log's pages: report, exports, record history, restore and deleted records."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import peewee
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from markupsafe import Markup, escape
+from werkzeug.exceptions import BadRequest, NotFound
+
+from . import history, report
+from .capture import logged_models, model_for
+from .models import ActivityLog
+
+#: Item types and ids as they appear in URLs.
+ITEM_TYPE = re.compile(r"[A-Za-z0-9_]{1,64}")
+ITEM_ID_MAX = 64
+
+#: Words and the spaces between them, for word-level diffs.
+TOKENS = re.compile(r"\s+|\S+")
+
+#: Text values longer than this, or spanning lines, are shown as word diffs.
+DIFF_FROM = 40
+
+
+def history_url(record: peewee.Model) -> str:
+    """Return the URL of *record*'s history page, for templates."""
+    return url_for(
+        "activity.history",
+        item_type=record._meta.table_name,
+        item_id=str(record.get_id()),
+    )
+
+
+def word_diff(old: str, new: str) -> Markup:
+    """Mark the words removed from *old* with <del> and added in *new* with <ins>."""
+    before, after = TOKENS.findall(old), TOKENS.findall(new)
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    parts = []
+    for operation, i1, i2, j1, j2 in matcher.get_opcodes():
+        if operation == "equal":
+            parts.append(escape("".join(before[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(Markup("<del>{}</del>").format("".join(before[i1:i2])))
+        if j2 > j1:
+            parts.append(Markup("<ins>{}</ins>").format("".join(after[j1:j2])))
+    return Markup("").join(parts)
+
+
+@dataclass
+class Change:
+    """One changed field as the history page shows it."""
+
+    column: str
+    old: Any
+    new: Any
+
+    @property
+    def as_words(self) -> Markup | None:
+        if not (isinstance(self.old, str) and isinstance(self.new, str)):
+            return None
+        long = max(len(self.old), len(self.new)) > DIFF_FROM
+        if long or "\n" in self.old or "\n" in self.new:
+            return word_diff(self.old, self.new)
+        return None
+
+
+@dataclass
+class Shown:
+    """An entry with its change laid out for the history page."""
+
+    entry: ActivityLog
+    changes: list[Change]
+    record: dict[str, Any] | None
+    restored_version: int | None
+    unparsed: str | None
+
+
+def shown(entry: ActivityLog) -> Shown:
+    data = entry.change_data
+    changes: list[Change] = []
+    record = None
+    restored = None
+    unparsed = None
+    if isinstance(data, dict) and "unparsed" in data:
+        unparsed = str(data["unparsed"])
+    elif entry.action == "restore" and isinstance(data, dict):
+        restored = data.get("restored_version")
+        fields = data.get("fields")
+        if isinstance(fields, dict):
+            changes = pairs(fields)
+        record = data.get("record") if isinstance(data.get("record"), dict) else None
+    elif entry.action == "update" and isinstance(data, dict):
+        changes = pairs(data)
+        if not changes and entry.snapshot_data is not None:
+            record = entry.snapshot_data
+    elif entry.action in ("insert", "delete") and isinstance(data, dict):
+        record = data
+    elif entry.action == "prune" and entry.item_type:
+        record = entry.snapshot_data
+    return Shown(entry, changes, record, restored, unparsed)
+
+
+def pairs(data: dict) -> list[Change]:
+    return [
+        Change(column, pair[0], pair[1])
+        for column, pair in data.items()
+        if isinstance(pair, list) and len(pair) == 2
+    ]
+
+
+def check_item(item_type: str, item_id: str) -> None:
+    if not ITEM_TYPE.fullmatch(item_type) or len(item_id) > ITEM_ID_MAX:
+        raise NotFound("There is no such record in the activity log.")
+
+
+def int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise BadRequest(f"{name} must be a whole number, not {raw!r}.")
+    return int(raw)
+
+
+def per_page() -> int:
+    return max(1, int(current_app.config.get("ACTIVITY_PER_PAGE", 50)))
+
+
+# -- Views ---------------------------------------------------------------------
+
+
+def report_view() -> str:
+    filters = report.Filters.from_args(request.args)
+    result = report.page(
+        filters,
+        before=int_arg("before"),
+        after=int_arg("after"),
+        per_page=per_page(),
+    )
+    days = int(current_app.config.get("ACTIVITY_CHART_DAYS", 30))
+    return render_template(
+        "activity/report.html",
+        filters=filters,
+        page=result,
+        chart=report.chart(filters, max(1, days)),
+        item_types=sorted(model._meta.table_name for model in logged_models()),
+    )
+
+
+def export_view(fmt: str) -> Response:
+    filters = report.Filters.from_args(request.args)
+    name = f"activity-{date.today().isoformat()}.{fmt}"
+    if fmt == "csv":
+        body = report.csv_lines(filters)
+        mimetype = "text/csv"
+    else:
+        body = report.json_chunks(filters)
+        mimetype = "application/json"
+    response = Response(stream_with_context(body), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def history_view(item_type: str, item_id: str) -> str:
+    check_item(item_type, item_id)
+    entries = history.record_entries(item_type, item_id)
+    if not entries:
+        raise NotFound(f"The activity log has no entries for {item_type} {item_id}.")
+
+    wanted = int_arg("version")
+    state = None
+    if wanted is not None:
+        state = history.state_at(item_type, item_id, wanted)
+        if state is None:
+            raise NotFound(
+                f"Version {wanted} of {item_type} {item_id} is not in the log."
+            )
+
+    model = model_for(item_type)
+    latest = entries[-1].version
+    return render_template(
+        "activity/history.html",
+        item_type=item_type,
+        item_id=item_id,
+        entries=[shown(entry) for entry in reversed(entries)],
+        state=state,
+        latest=latest,
+        restorable=model is not None,
+        exists=model is not None and history.current_row(model, item_id) is not None,
+    )
+
+
+def restore_view(item_type: str, item_id: str, version: int) -> Response | str | Any:
+    check_item(item_type, item_id)
+    if request.method == "POST":
+        return do_restore(item_type, item_id, version)
+
+    try:
+        plan = history.plan_restore(item_type, item_id, version)
+    except history.RestoreError as exc:
+        if exc.status == 404:
+            raise NotFound(exc.message) from None
+        return render_template(
+            "activity/restore.html",
+            plan=None,
+            error=exc.message,
+            item_type=item_type,
+            item_id=item_id,
+            version=version,
+        ), exc.status
+    return render_template(
+        "activity/restore.html",
+        plan=plan,
+        error=None,
+        item_type=item_type,
+        item_id=item_id,
+        version=version,
+    )
+
+
+def do_restore(item_type: str, item_id: str, version: int) -> Response | Any:
+    raw = request.form.get("expected", "")
+    if not raw.isdigit():
+        raise BadRequest("The restore form is missing the version it was made from.")
+
+    try:
+        history.restore(item_type, item_id, version, int(raw))
+    except history.RestoreError as exc:
+        if exc.status == 404:
+            raise NotFound(exc.message) from None
+        return render_template(
+            "activity/restore.html",
+            plan=None,
+            error=exc.message,
+            item_type=item_type,
+            item_id=item_id,
+            version=version,
+        ), exc.status
+
+    flash(f"Restored version {version} of {item_type} {item_id}.", "success")
+    return redirect(url_for("activity.history", item_type=item_type, item_id=item_id))
+
+
+def deleted_view(item_type: str) -> str:
+    check_item(item_type, "")
+    model = model_for(item_type)
+    if model is None:
+        raise NotFound(f"Records of {item_type} are not kept in the activity log.")
+    return render_template(
+        "activity/deleted.html",
+        item_type=item_type,
+        entries=[shown(entry) for entry in history.deleted_records(item_type)],
+    )
+
+
+def create_blueprint(protect: Callable) -> Blueprint:
+    """Build the blueprint, with *protect* around every view."""
+    bp = Blueprint(
+        "activity", __name__, url_prefix="/activity", template_folder="templates"
+    )
+    bp.add_url_rule("/", "report", protect(report_view))
+    bp.add_url_rule("/export.<any(csv, json):fmt>", "export", protect(export_view))
+    bp.add_url_rule("/deleted/<item_type>", "deleted", protect(deleted_view))
+    bp.add_url_rule("/<item_type>/<item_id>", "history", protect(history_view))
+    bp.add_url_rule(
+        "/<item_type>/<item_id>/restore/<int:version>",
+        "restore",
+        protect(restore_view),
+        methods=["GET", "POST"],
+    )
+    return bp
