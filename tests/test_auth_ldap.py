@@ -8,13 +8,13 @@ names differently (RFC 4514 for DNs, RFC 4515 for filters).
 from __future__ import annotations
 
 import pytest
-from conftest import ACCOUNTS, login
-from slapd_fixtures import PEOPLE, SUFFIX, ldap_settings
 
+from conftest import ACCOUNTS, login
 from crossword_hints.auth import directory
 from crossword_hints.auth.directory import InvalidCredentials
 from crossword_hints.auth.ldap_directory import LdapDirectory, LdapSettings
 from crossword_hints.auth.views import FAILED_LOGIN
+from slapd_fixtures import PEOPLE, SUFFIX, ldap_settings
 
 BIND_MODES = {
     "template": {"LDAP_BIND_DN_TEMPLATE": f"uid={{uid}},{PEOPLE}"},
@@ -99,8 +99,14 @@ def test_user_in_no_group_is_refused(client):
         ("xword", " admin-pass"),
         ("xword", "ADMIN-PASS"),
     ],
-    ids=["unknown-user", "wrong-password", "no-group", "trailing-space",
-         "leading-space", "password-case"],
+    ids=[
+        "unknown-user",
+        "wrong-password",
+        "no-group",
+        "trailing-space",
+        "leading-space",
+        "password-case",
+    ],
 )
 def test_failed_logins_look_identical(client, username, password):
     response = login(client, username, password)

@@ -102,30 +102,33 @@ class LdifDirectory:
             dn = record.get("dn", [""])[0]
 
             if "uid" in record and ("inetorgperson" in classes or "person" in classes):
-                self.people[record["uid"][0]] = record
+                # Keyed in lower case, because LDAP matches uid ignoring case.
+                self.people[record["uid"][0].casefold()] = record
             elif "posixgroup" in classes or "memberuid" in record:
                 name = record.get("cn", [dn.split(",")[0].partition("=")[2]])[0]
                 self.groups.setdefault(name, set()).update(record.get("memberuid", []))
 
-    def _person(self, uid: str) -> Person:
-        entry = self.people[uid]
-        groups = frozenset(name for name, members in self.groups.items()
-                           if uid in members)
+    def _person(self, entry: dict[str, list[str]]) -> Person:
+        uid = entry["uid"][0]
+        groups = frozenset(
+            name for name, members in self.groups.items() if uid in members
+        )
         return Person(uid=uid, display_name=entry.get("cn", [uid])[0], groups=groups)
 
     def authenticate(self, username: str, password: str) -> Person:
         if not password:
             raise InvalidCredentials("empty password")
 
-        entry = self.people.get(username)
+        entry = self.people.get(username.strip(" ").casefold())
         hashed = entry.get("userpassword", [""])[0] if entry else _DUMMY_HASH
         if not check_ssha(password, hashed) or entry is None:
             raise InvalidCredentials("unknown user or wrong password")
 
-        return self._person(username)
+        return self._person(entry)
 
     def lookup(self, uid: str) -> Person | None:
-        return self._person(uid) if uid in self.people else None
+        entry = self.people.get(uid.casefold())
+        return self._person(entry) if entry else None
 
     def change_password(self, uid: str, old_password: str, new_password: str) -> None:
         raise PasswordChangeRejected(

@@ -41,6 +41,9 @@ class LoginThrottle:
         self.limiter = Limiter(key_func=get_remote_address, app=app)
         self.per_user = parse_many(app.config["LOGIN_LIMIT_PER_USER"])
         self.per_address = parse_many(app.config["LOGIN_LIMIT_PER_ADDRESS"])
+        # Flask-Limiter's own prefix, so that sites sharing one Redis can
+        # keep their counts apart.
+        self.prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "")
 
     @property
     def enabled(self) -> bool:
@@ -52,8 +55,10 @@ class LoginThrottle:
         # A digest keeps user names out of the storage and makes any
         # character safe in a key.
         name = hashlib.sha256(normalize_username(username).encode("utf-8")).hexdigest()
-        keys = [(item, ("login-user", name)) for item in self.per_user]
-        keys += [(item, ("login-address", address or "-")) for item in self.per_address]
+        user = (self.prefix, "login-user", name)
+        client = (self.prefix, "login-address", address or "-")
+        keys = [(item, user) for item in self.per_user]
+        keys += [(item, client) for item in self.per_address]
         return keys
 
     def _storage_errors(self) -> tuple[type[Exception], ...]:
