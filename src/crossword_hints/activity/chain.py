@@ -324,6 +324,13 @@ def verify(database: peewee.Database) -> Verdict:
                 f"entry {expected_id - 1}.",
             )
 
+        if entry.id > head.last_id:
+            return fail(
+                entry.id,
+                f"Entry {entry.id} was inserted out of place: the chain ends "
+                f"at entry {head.last_id}.",
+            )
+
         values = {name: getattr(entry, name) for name in HASHED}
         if entry_hash(values) != entry.hash:
             return fail(entry.id, f"Entry {entry.id} was changed after it was written.")

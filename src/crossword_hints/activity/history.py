@@ -268,7 +268,7 @@ def fill_values(
             plan.skipped.append(
                 (column, f"no longer exists, so {short(value)} is not restored")
             )
-        elif column in options.mask or value == MASKED:
+        elif current is not None and (column in options.mask or value == MASKED):
             plan.skipped.append(
                 (column, "is masked in the log, so it is kept as it is")
             )
@@ -281,15 +281,10 @@ def fill_values(
             if current is None:
                 plan.values[field.name] = field_default(field)
             continue
-        if column in options.mask:
-            if current is None:
-                plan.problems.append(
-                    f"{column} is masked in the log, so the record cannot be "
-                    "brought back."
-                )
+        if column in options.mask and current is not None:
             continue
 
-        if column in target:
+        if column in target and column not in options.mask:
             try:
                 value = from_json(field, target[column])
             except ValueError:
@@ -299,17 +294,25 @@ def fill_values(
             plan.skipped.append((column, "is newer than this version; kept as it is"))
             continue
         else:
+            # A column newer than the version, or one whose value the log
+            # masks, starts from its default.
             value = field_default(field)
             if value is None and not field.null:
+                why = (
+                    "is masked in the log"
+                    if column in options.mask
+                    else f"is newer than version {plan.version}"
+                )
                 plan.problems.append(
-                    f"{column} is required, is newer than version {plan.version} "
-                    "and has no default, so the record cannot be brought back."
+                    f"{column} is required, {why} and has no default, so the "
+                    "record cannot be brought back."
                 )
                 continue
             plan.defaults.append((column, value))
 
         plan.values[field.name] = value
-        restored = target[column] if column in target else to_json(value)
+        logged = column in target and column not in options.mask
+        restored = target[column] if logged else to_json(value)
         if current is None:
             plan.changes[column] = (None, restored)
         elif current.get(column) != restored:

@@ -208,53 +208,45 @@ def history_view(item_type: str, item_id: str) -> str:
     )
 
 
-def restore_view(item_type: str, item_id: str, version: int) -> Response | str | Any:
-    check_item(item_type, item_id)
-    if request.method == "POST":
-        return do_restore(item_type, item_id, version)
-
-    try:
-        plan = history.plan_restore(item_type, item_id, version)
-    except history.RestoreError as exc:
-        if exc.status == 404:
-            raise NotFound(exc.message) from None
-        return render_template(
-            "activity/restore.html",
-            plan=None,
-            error=exc.message,
-            item_type=item_type,
-            item_id=item_id,
-            version=version,
-        ), exc.status
+def render_restore(
+    item_type: str,
+    item_id: str,
+    version: int,
+    *,
+    plan: history.Plan | None = None,
+    error: str | None = None,
+) -> str:
     return render_template(
         "activity/restore.html",
         plan=plan,
-        error=None,
+        error=error,
         item_type=item_type,
         item_id=item_id,
         version=version,
     )
 
 
-def do_restore(item_type: str, item_id: str, version: int) -> Response | Any:
-    raw = request.form.get("expected", "")
-    if not raw.isdigit():
-        raise BadRequest("The restore form is missing the version it was made from.")
-
+def restore_view(item_type: str, item_id: str, version: int) -> Response | str | Any:
+    check_item(item_type, item_id)
     try:
-        history.restore(item_type, item_id, version, int(raw))
+        if request.method == "POST":
+            return do_restore(item_type, item_id, version)
+        plan = history.plan_restore(item_type, item_id, version)
     except history.RestoreError as exc:
         if exc.status == 404:
             raise NotFound(exc.message) from None
-        return render_template(
-            "activity/restore.html",
-            plan=None,
-            error=exc.message,
-            item_type=item_type,
-            item_id=item_id,
-            version=version,
+        return render_restore(
+            item_type, item_id, version, error=exc.message
         ), exc.status
+    return render_restore(item_type, item_id, version, plan=plan)
 
+
+def do_restore(item_type: str, item_id: str, version: int) -> Response:
+    raw = request.form.get("expected", "")
+    if not raw.isdigit() or len(raw) > 18:
+        raise BadRequest("The restore form is missing the version it was made from.")
+
+    history.restore(item_type, item_id, version, int(raw))
     flash(f"Restored version {version} of {item_type} {item_id}.", "success")
     return redirect(url_for("activity.history", item_type=item_type, item_id=item_id))
 
