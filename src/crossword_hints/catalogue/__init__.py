@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from . import api, front
     from .views import register_sections
 
     register_sections(app)
-
-    @app.route("/")
-    def index() -> str:
-        return render_template("catalogue/front.html", q=request.args.get("q", ""))
+    api.init_app(app)
+    app.add_url_rule("/", "index", front.front_page)

@@ -1,0 +1,401 @@
+"""Full-text search over solutions and cue words, with safe highlighting.
+
+The index lives in the database (migration ``002_search``): FTS5 tables on
+SQLite and a ``tsvector`` column with a GIN index on PostgreSQL. User input
+is never passed on as query syntax. It is split into plain words, and
+each word is quoted before it reaches the database, so quotes, operators,
+``*``, ``:`` or ``NEAR`` are searched for as text or dropped.
+
+Every word must occur somewhere in the row (in any searched column). The
+last word also matches as a prefix when it is at least
+:data:`MIN_PREFIX_LENGTH` characters long and the query does not end with
+a space or punctuation, so "initi" finds "initially" while the user types.
+
+The functions here need no request: they use the bound database, so a
+script can call them after :func:`crossword_hints.create_app`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import peewee
+from markupsafe import Markup, escape
+
+from .. import db
+from ..errors import AppError, NotFound
+from .models import CueWord, Setter, Solution, SolutionType
+
+log = logging.getLogger(__name__)
+
+#: Longest query in characters; a longer one is rejected with 400.
+MAX_QUERY_LENGTH = 200
+
+#: Shortest last word that also matches as a prefix. Shorter prefixes
+#: match a large share of all rows and tell the user little.
+MIN_PREFIX_LENGTH = 3
+
+#: Most suggestions that autocomplete returns.
+MAX_SUGGESTIONS = 10
+
+#: A word: letters and digits of any script. Everything else separates
+#: words, as it does for the FTS5 ``unicode61`` tokenizer and for
+#: PostgreSQL's parser.
+WORD = re.compile(r"[^\W_]+")
+
+T = TypeVar("T")
+
+
+class QueryTooLong(AppError):
+    title = "Query too long"
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The words of one query, lower-cased, and whether the last is a prefix."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def matches(self, word: str) -> bool:
+        """Tell whether *word* from a text is one the query searches for."""
+        word = normalize(word)
+        if word in self.words:
+            return True
+        return self.prefix and word.startswith(self.words[-1])
+
+    def fts5(self) -> str:
+        """Return an FTS5 query in which every word is a quoted string."""
+        quoted = ['"' + word.replace('"', '""') + '"' for word in self.words]
+        return " ".join(quoted) + ("*" if self.prefix else "")
+
+    def tsquery(self) -> str:
+        """Return a ``to_tsquery`` text in which every word is a quoted lexeme."""
+        quoted = [
+            "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+            for word in self.words
+        ]
+        return " & ".join(quoted) + (":*" if self.prefix else "")
+
+
+@dataclass(frozen=True)
+class SearchPage(Generic[T]):
+    """One page of results and what is needed to link to the others."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages; at least 1, so that page 1 always exists."""
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first_number(self) -> int:
+        """Position of the first item on this page among all results, from 1."""
+        return (self.page - 1) * self.per_page + 1
+
+
+@dataclass(frozen=True)
+class SolutionHit:
+    """A matching solution with its searched fields highlighted as HTML."""
+
+    solution: Solution
+    clue: Markup
+    answer: Markup
+    hint: Markup
+
+
+@dataclass(frozen=True)
+class CueWordHit:
+    """A matching cue word with its fields highlighted as HTML."""
+
+    cue_word: CueWord
+    word: Markup
+    meaning: Markup
+
+
+def normalize(text: str) -> str:
+    # NFC, so that "e" plus a combining accent equals the stored "é".
+    return unicodedata.normalize("NFC", text).lower()
+
+
+def parse_query(query: str) -> Terms:
+    """Split a user's query into plain words.
+
+    Raises :class:`QueryTooLong` for more than :data:`MAX_QUERY_LENGTH`
+    characters. A query with no letters or digits gives empty terms.
+    """
+    if len(query) > MAX_QUERY_LENGTH:
+        raise QueryTooLong(
+            f"The search is {len(query)} characters long; the limit is "
+            f"{MAX_QUERY_LENGTH}. Please use fewer words.",
+        )
+
+    text = normalize(query)
+    words = tuple(WORD.findall(text))
+    if not words:
+        return Terms(())
+
+    ends_in_word = WORD.match(text[-1]) is not None
+    prefix = ends_in_word and len(words[-1]) >= MIN_PREFIX_LENGTH
+    return Terms(words, prefix)
+
+
+def highlight(text: str, terms: Terms) -> Markup:
+    """Return *text* as HTML with each matched word wrapped in ``<mark>``.
+
+    Every piece of *text* is escaped before it is joined to the markup, so
+    no part of the text is ever trusted as HTML.
+    """
+    pieces: list[Markup] = []
+    position = 0
+
+    for match in WORD.finditer(text):
+        if not terms.matches(match.group()):
+            continue
+        pieces.append(escape(text[position : match.start()]))
+        pieces.append(Markup("<mark>%s</mark>") % match.group())
+        position = match.end()
+
+    pieces.append(escape(text[position:]))
+    return Markup("").join(pieces)
+
+
+def check_paging(page: int, per_page: int) -> None:
+    if page < 1:
+        raise AppError(f"Page {page} is invalid; pages are numbered from 1.")
+    if per_page < 1:
+        raise AppError(f"per_page {per_page} is invalid; it must be at least 1.")
+
+
+def check_page_exists(page: int, total: int, per_page: int) -> None:
+    """Raise :class:`NotFound` for a page past the last one."""
+    pages = max(1, math.ceil(total / per_page))
+    if page > pages:
+        raise NotFound(
+            f"Page {page} does not exist; the last page is {pages}.",
+            pages=pages,
+        )
+
+
+def count_matches(table: str, terms: Terms) -> int:
+    if db.is_postgres():
+        sql = (
+            f"SELECT count(*) FROM {table}"
+            " WHERE search_vector @@ to_tsquery('simple', %s)"
+        )
+        params: tuple = (terms.tsquery(),)
+    else:
+        fts = f"{table}_fts"
+        sql = f"SELECT count(*) FROM {fts} WHERE {fts} MATCH ?"
+        params = (terms.fts5(),)
+    return db.database.execute_sql(sql, params).fetchone()[0]
+
+
+def ranked_ids(
+    table: str, weights: Sequence[float], terms: Terms, offset: int, limit: int
+) -> list[int]:
+    """Return ids of matching rows of *table*, best first, then by id.
+
+    *weights* rank a match per searched column, in the migration's column
+    order. They lie between 0 and 1, because PostgreSQL's ``ts_rank``
+    rejects others.
+    """
+    if db.is_postgres():
+        # ts_rank takes four weights, for labels D, C, B and A in that order.
+        padded = [*weights, 0.0, 0.0, 0.0][:4]
+        sql = (
+            f"SELECT id FROM {table}"
+            " WHERE search_vector @@ to_tsquery('simple', %s)"
+            " ORDER BY ts_rank(%s::float4[], search_vector,"
+            " to_tsquery('simple', %s)) DESC, id LIMIT %s OFFSET %s"
+        )
+        query = terms.tsquery()
+        params: tuple = (query, list(reversed(padded)), query, limit, offset)
+    else:
+        fts = f"{table}_fts"
+        bm25_weights = ", ".join(str(weight) for weight in weights)
+        sql = (
+            f"SELECT rowid FROM {fts} WHERE {fts} MATCH ?"
+            f" ORDER BY bm25({fts}, {bm25_weights}), rowid LIMIT ? OFFSET ?"
+        )
+        params = (terms.fts5(), limit, offset)
+    return [row[0] for row in db.database.execute_sql(sql, params).fetchall()]
+
+
+def search(
+    query: str,
+    page: int,
+    per_page: int,
+    past_end: bool,
+    table: str,
+    weights: Sequence[float],
+    load: Callable[[list[int]], dict[int, peewee.Model]],
+    make_hit: Callable[[peewee.Model, Terms], T],
+) -> SearchPage[T]:
+    check_paging(page, per_page)
+    terms = parse_query(query)
+    total = count_matches(table, terms) if terms else 0
+
+    # Checking before the page query also keeps huge page numbers out of
+    # OFFSET, where SQLite would overflow.
+    if (page - 1) * per_page >= total:
+        if not past_end:
+            check_page_exists(page, total, per_page)
+        return SearchPage([], total, page, per_page)
+
+    ids = ranked_ids(table, weights, terms, (page - 1) * per_page, per_page)
+    rows = load(ids)
+    # A row deleted between the two queries is simply left out.
+    items = [make_hit(rows[row_id], terms) for row_id in ids if row_id in rows]
+    log.debug("Search of %s for %r: %d matches", table, query, total)
+    return SearchPage(items, total, page, per_page)
+
+
+def solutions_with_names() -> peewee.ModelSelect:
+    """Select solutions joined to their setter and solution type."""
+    return (
+        Solution.select(Solution, Setter, SolutionType)
+        .join(Setter)
+        .switch(Solution)
+        .join(SolutionType)
+    )
+
+
+def load_solutions(ids: list[int]) -> dict[int, Solution]:
+    if not ids:
+        return {}
+    return {row.id: row for row in solutions_with_names().where(Solution.id.in_(ids))}
+
+
+def load_cue_words(ids: list[int]) -> dict[int, CueWord]:
+    if not ids:
+        return {}
+    return {row.id: row for row in CueWord.select().where(CueWord.id.in_(ids))}
+
+
+def solution_hit(solution: Solution, terms: Terms) -> SolutionHit:
+    return SolutionHit(
+        solution,
+        clue=highlight(solution.clue, terms),
+        answer=highlight(solution.solution, terms),
+        hint=highlight(solution.hint or "", terms),
+    )
+
+
+def cue_word_hit(cue_word: CueWord, terms: Terms) -> CueWordHit:
+    return CueWordHit(
+        cue_word,
+        word=highlight(cue_word.cue_word, terms),
+        meaning=highlight(cue_word.meaning, terms),
+    )
+
+
+def search_solutions(
+    query: str, page: int = 1, per_page: int = 25, *, past_end: bool = False
+) -> SearchPage[SolutionHit]:
+    """Find solutions whose clue, solution or hint contain every query word.
+
+    Raises :class:`QueryTooLong` (400) for an over-long query and
+    :class:`~crossword_hints.errors.NotFound` (404) for a page past the
+    last, unless *past_end* is true, which returns an empty page instead.
+    A query without words matches nothing.
+    """
+    # Weights in column order of the migration: solution, clue, hint.
+    return search(
+        query,
+        page,
+        per_page,
+        past_end,
+        "crossword_solutions",
+        (1.0, 0.4, 0.1),
+        load_solutions,
+        solution_hit,
+    )
+
+
+def search_cue_words(
+    query: str, page: int = 1, per_page: int = 25, *, past_end: bool = False
+) -> SearchPage[CueWordHit]:
+    """Find cue words whose word or meaning contain every query word.
+
+    Raises as :func:`search_solutions` does.
+    """
+    # Weights in column order of the migration: cue word, meaning.
+    return search(
+        query,
+        page,
+        per_page,
+        past_end,
+        "cue_words",
+        (1.0, 0.1),
+        load_cue_words,
+        cue_word_hit,
+    )
+
+
+def recent_solutions(limit: int = 5) -> list[Solution]:
+    """Return the solutions added last, newest first."""
+    query = solutions_with_names().order_by(
+        Solution.created_at.desc(), Solution.id.desc()
+    )
+    return list(query.limit(limit))
+
+
+def suggestion_query(prefix: str, limit: int) -> tuple[str, tuple]:
+    """Return the SQL and parameters that find cue words starting with *prefix*.
+
+    The SQL is shaped so that the ``cue_words_prefix`` index serves it.
+    """
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if db.is_postgres():
+        sql = (
+            "SELECT cue_word FROM cue_words"
+            " WHERE lower(cue_word) LIKE lower(%s) ESCAPE '\\'"
+            " GROUP BY cue_word ORDER BY lower(cue_word), cue_word LIMIT %s"
+        )
+    else:
+        # SQLite's LIKE ignores the case of ASCII letters only, as the
+        # NOCASE index does. The column must stand alone on the left of
+        # LIKE, or SQLite cannot use the index.
+        sql = (
+            "SELECT DISTINCT cue_word FROM cue_words"
+            " WHERE cue_word LIKE ? ESCAPE '\\'"
+            " ORDER BY cue_word COLLATE NOCASE, cue_word LIMIT ?"
+        )
+    return sql, (pattern, limit)
+
+
+def suggest_cue_words(prefix: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+    """Return distinct cue words that start with *prefix*, ignoring case.
+
+    Case is ignored for every letter on PostgreSQL but for ASCII letters
+    only on SQLite. Raises :class:`QueryTooLong` for a prefix over
+    :data:`MAX_QUERY_LENGTH` characters. An empty prefix gives no
+    suggestions.
+    """
+    if len(prefix) > MAX_QUERY_LENGTH:
+        raise QueryTooLong(
+            f"The prefix is {len(prefix)} characters long; the limit is "
+            f"{MAX_QUERY_LENGTH}.",
+        )
+
+    prefix = unicodedata.normalize("NFC", prefix.strip())
+    # PostgreSQL text cannot hold NUL, so no stored word contains one.
+    if not prefix or "\x00" in prefix:
+        return []
+
+    sql, params = suggestion_query(prefix, limit)
+    return [row[0] for row in db.database.execute_sql(sql, params).fetchall()]
