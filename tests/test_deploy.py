@@ -17,7 +17,7 @@ import requests
 import yaml
 
 from crossword_hints import create_app, security
-from servers import BIN, ROOT, clean_environment, gunicorn, init_db
+from servers import BIN, ROOT, clean_environment, free_port, gunicorn, init_db
 
 OPTIONS_FILE = ROOT / ".ebextensions" / "options.config"
 GENERATE_KEY = ROOT / "scripts" / "generate-secret-key"
@@ -344,3 +344,48 @@ def test_no_secret_or_local_file_tracked():
 )
 def test_local_files_ignored_by_git(path):
     assert git("check-ignore", "--no-index", "--quiet", path).returncode == 0
+
+
+# -- Local services ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_start_services_starts_stopped_redis():
+    # A Redis of its own on a free port stands in for a stopped server, so
+    # the shared one on 6379 keeps running for other tests.
+    port = str(free_port())
+    environment = {**os.environ, "REDIS_PORT": port}
+
+    try:
+        first = subprocess.run(
+            ["sh", str(ROOT / "scripts" / "start-services.sh")],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        ping = subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", port, "ping"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        second = subprocess.run(
+            ["sh", str(ROOT / "scripts" / "start-services.sh")],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", port, "shutdown", "nosave"],
+            capture_output=True,
+            timeout=30,
+        )
+
+    assert first.returncode == 0, first.stderr
+    assert f"Starting Redis on port {port}" in first.stdout
+    assert ping.stdout.strip() == "PONG"
+    assert second.returncode == 0, second.stderr
+    assert "Starting Redis" not in second.stdout
