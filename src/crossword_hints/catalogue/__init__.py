@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import api, front
+    from . import api, front, legacy
     from .views import register_sections
 
     register_sections(app)
+    legacy.init_app(app)
     api.init_app(app)
     app.add_url_rule("/", "index", front.front_page)
