@@ -70,3 +70,37 @@ def test_admin_deletes_undeletes_and_audits(site, page):
     assert records[0]["action"] == "delete"
     assert records[0]["actor"] == "xword"
     assert str(records[0]["item_id"]) == str(oakum_id)
+
+
+def test_delete_dialog_explains_refusal(site, page):
+    site.log_in(page, "xword")
+    quillon_id = site.data["setters"]["Quillon"]
+    page.goto(f"/crossword-setters/{quillon_id}")
+
+    delete_link = page.get_by_role("main").get_by_role(
+        "link", name="Delete", exact=True
+    )
+    delete_link.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("cannot be deleted")
+    expect(dialog.get_by_role("button", name="Delete")).to_have_count(0)
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(delete_link).to_be_focused()
+    assert page.goto(f"/crossword-setters/{quillon_id}").status == 200
+
+
+def test_delete_works_without_javascript(site):
+    page = site.new_page(java_script_enabled=False)
+    site.log_in(page, "xword")
+    oakum_id = site.data["setters"]["Oakum"]
+    page.goto(f"/crossword-setters/{oakum_id}")
+
+    page.get_by_role("main").get_by_role("link", name="Delete", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/crossword-setters/{oakum_id}/delete$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Oakum")
+    page.get_by_role("main").get_by_role("button", name="Delete").click()
+
+    expect(page).to_have_url(re.compile(r"/crossword-setters/$"))
+    assert page.goto(f"/crossword-setters/{oakum_id}").status == 404

@@ -53,3 +53,28 @@ def test_search_open_result_and_page(site, page):
 
     assert len(seen) == 12
     assert len(set(seen)) == 12
+
+
+def test_search_box_suggests_cue_words(site, page):
+    page.goto("/")
+    search = page.get_by_role("main").get_by_role("search").locator("input[name=q]")
+    search.press_sequentially("bl")
+
+    list_id = search.get_attribute("list")
+    assert list_id
+    expect(page.locator(f"datalist#{list_id} option")).to_have_count(1)
+    expect(page.locator(f"datalist#{list_id} option")).to_have_attribute(
+        "value", "blended"
+    )
+
+
+def test_search_works_without_javascript(site):
+    page = site.new_page(java_script_enabled=False)
+    page.goto("/")
+    search = page.get_by_role("main").get_by_role("searchbox")
+    search.fill("heard")
+    search.press("Enter")
+
+    main = page.get_by_role("main")
+    expect(main).to_contain_text("HERD")
+    expect(main).to_contain_text("A homophone: the answer sounds like the clue word.")

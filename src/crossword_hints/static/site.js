@@ -20,50 +20,12 @@
 
   /* ---- Cue-word suggestions ------------------------------------------- */
 
-  // The API may return a list, or an object that contains the list under one
-  // of these keys. Each item is a string or an object with the word in it.
-  var LIST_KEYS = ["results", "items", "suggestions", "data", "cue_words"];
-  var WORD_KEYS = ["cue_word", "word", "value", "label", "name"];
-
-  function suggestionItems(payload) {
-    if (Array.isArray(payload)) {
-      return payload;
-    }
-    if (payload && typeof payload === "object") {
-      for (var i = 0; i < LIST_KEYS.length; i++) {
-        if (Array.isArray(payload[LIST_KEYS[i]])) {
-          return payload[LIST_KEYS[i]];
-        }
-      }
-    }
-    return [];
-  }
-
-  function suggestionWord(item) {
-    if (typeof item === "string") {
-      return item;
-    }
-    if (item && typeof item === "object") {
-      for (var i = 0; i < WORD_KEYS.length; i++) {
-        if (typeof item[WORD_KEYS[i]] === "string") {
-          return item[WORD_KEYS[i]];
-        }
-      }
-    }
-    return null;
-  }
-
-  function uniqueWords(items) {
-    var seen = Object.create(null);
-    var words = [];
-    items.forEach(function (item) {
-      var word = suggestionWord(item);
-      if (word && !seen[word.toLowerCase()] && words.length < SUGGEST_MAX) {
-        seen[word.toLowerCase()] = true;
-        words.push(word);
-      }
-    });
-    return words;
+  // The API returns {"query": ..., "suggestions": ["word", ...]}.
+  function suggestionWords(payload) {
+    var words = payload && Array.isArray(payload.suggestions) ? payload.suggestions : [];
+    return words.filter(function (word) {
+      return typeof word === "string";
+    }).slice(0, SUGGEST_MAX);
   }
 
   var listCount = 0;
@@ -116,7 +78,7 @@
           return response.ok ? response.json() : [];
         })
         .then(function (payload) {
-          var words = uniqueWords(suggestionItems(payload));
+          var words = suggestionWords(payload);
           cache[query] = words;
           if (input.value.trim() === query) {
             show(words);
@@ -158,6 +120,7 @@
   /* ---- Delete confirmation -------------------------------------------- */
 
   var dialog = null;
+  var openedFrom = null;
 
   function buildDialog() {
     var element = document.createElement("dialog");
@@ -174,6 +137,13 @@
       .addEventListener("click", function () {
         element.close();
       });
+    // Escape and Cancel both close the dialog; focus goes back to the link.
+    element.addEventListener("close", function () {
+      if (openedFrom && document.contains(openedFrom)) {
+        openedFrom.focus();
+      }
+      openedFrom = null;
+    });
     document.body.appendChild(element);
     return element;
   }
@@ -224,6 +194,7 @@
       actions.insertBefore(copy, actions.firstChild);
     }
 
+    openedFrom = link;
     dialog.showModal();
     var cancel = dialog.querySelector("[data-dialog-cancel]");
     cancel.focus();
