@@ -53,6 +53,38 @@ class ContentModel(BaseModel):
     def __str__(self) -> str:
         return str(getattr(self, "name", self.get_id()))
 
+    def save_if_version(self, expected: int) -> bool:
+        """Write this row's fields only if its stored version is *expected*.
+
+        One conditional ``UPDATE ... WHERE id = ? AND version = ?`` sets
+        every field, ``updated_at`` and ``version = expected + 1``. Returns
+        ``False`` and changes nothing when another save came first or the
+        row is gone. Call it inside ``database.atomic()``.
+        """
+        model = type(self)
+        meta = model._meta
+        now = utcnow()
+        values: dict[peewee.Field, object] = {
+            field: self.__data__.get(field.name)
+            for field in meta.sorted_fields
+            if field is not meta.primary_key
+            and field.name not in ("created_at", "updated_at", "version")
+        }
+        values[model.updated_at] = now
+        values[model.version] = expected + 1
+
+        updated = (
+            model.update(values)
+            .where((meta.primary_key == self.get_id()) & (model.version == expected))
+            .execute()
+        )
+        if not updated:
+            return False
+
+        self.updated_at = now
+        self.version = expected + 1
+        return True
+
 
 class SetterType(ContentModel):
     name = peewee.CharField(
