@@ -7,8 +7,8 @@ placed into a filter is escaped by RFC 4515 and every value placed into a
 DN by RFC 4514, and user names with control characters never reach the
 server.
 
-The URIs in ``LDAP_URL`` are tried in order: a server that does not answer
-within the timeouts is skipped, and when none answers the caller gets
+The URIs in ``LDAP_URL`` are tried in order: a server that does not respond
+within the timeouts is skipped, and when none responds the caller gets
 :class:`~.directory.DirectoryUnavailable`. Referrals are never followed.
 """
 
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Errors that mean "this server is not answering": try the next URI.
+#: Errors that mean the server is down or silent, so the next URI is tried.
 SERVER_ERRORS = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR)
 
 #: Longest user name sent to the server; the login form allows the same.
@@ -184,9 +184,9 @@ class LdapDirectory:
         return conn
 
     def _on_any_server(self, operation: Callable[[Any], T]) -> T:
-        """Run *operation* with a connection to the first server that answers.
+        """Run *operation* with a connection to the first server that responds.
 
-        :raises DirectoryUnavailable: no server answered, or none passed the
+        :raises DirectoryUnavailable: no server responded, or none passed the
             certificate check.
         """
         failures = []
@@ -198,7 +198,7 @@ class LdapDirectory:
                 return operation(conn)
             except SERVER_ERRORS as exc:
                 reason = describe(exc)
-                log.warning("LDAP server %s did not answer: %s", url, reason)
+                log.warning("LDAP server %s did not respond: %s", url, reason)
                 failures.append(f"{url}: {reason}")
             finally:
                 if conn is not None:
@@ -432,9 +432,9 @@ def canonical_uid(uids: list[str], typed: str | None) -> str:
     and the first value is the fallback.
     """
     if typed is not None:
-        wanted = typed.strip().casefold()
+        expected = typed.strip().casefold()
         for value in uids:
-            if value.casefold() == wanted:
+            if value.casefold() == expected:
                 return value
     return uids[0]
 

@@ -2,15 +2,14 @@
 
 :class:`Slapd` writes a ``slapd.conf`` into a fresh temporary folder, starts
 ``/usr/sbin/slapd`` on ``ldap://127.0.0.1:<free port>/`` (and, with TLS, on
-an ``ldaps://`` port too), waits until it answers and loads LDIF through
+an ``ldaps://`` port too), waits until it responds and loads LDIF through
 ``ldapmodify -a``, so that ``changetype: modify`` records work. It listens on
 127.0.0.1 only. ``scripts/dev-slapd`` and the test fixtures both use it.
 
-The directory has the schemas core, cosine, nis and inetorgperson, the
-root DN ``cn=Manager,<suffix>`` with a random password, access rules that
-let people change their own password, and the ppolicy overlay with a small
-password policy, so that password changes can fail the way a real
-directory's do.
+The directory has the schemas core, cosine, nis and inetorgperson and the
+root DN ``cn=Manager,<suffix>`` with a random password. Its access rules
+let people change their own password. The ppolicy overlay with a small
+password policy makes password changes fail the way a real directory's do.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ SCHEMAS = ("core", "cosine", "nis", "inetorgperson")
 #: ``stop`` never deletes or signals anything else.
 MARKER = "crossword-hints-slapd"
 
-#: Seconds to wait for slapd to answer after starting, and to exit.
+#: Seconds to wait for slapd to respond after starting, and to exit.
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 
@@ -58,7 +57,7 @@ PASSWORD_POLICY = {
 
 
 class SlapdError(RuntimeError):
-    """slapd could not be started, loaded or stopped; the message says why."""
+    """slapd could not be started, loaded or stopped; the message gives the reason."""
 
 
 def free_port() -> int:
@@ -258,7 +257,7 @@ class Slapd:
         return config
 
     def start(self) -> Slapd:
-        """Start slapd, wait until it answers and load the LDIF files."""
+        """Start slapd, wait until it responds and load the LDIF files."""
         config = self._write_config()
 
         for _attempt in range(3):
@@ -279,7 +278,7 @@ class Slapd:
                 start_new_session=True,
             )
             log_file.close()
-            if self._wait_until_answering():
+            if self._wait_until_responding():
                 break
         else:
             raise SlapdError(f"slapd did not start: {self.log_text()}")
@@ -291,7 +290,7 @@ class Slapd:
             self.load_text(self._policy_ldif())
         return self
 
-    def _wait_until_answering(self) -> bool:
+    def _wait_until_responding(self) -> bool:
         assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT
 

@@ -35,7 +35,7 @@ def normalize_username(username: str) -> str:
 
 
 class LoginThrottle:
-    """Counts failed logins and tells when another attempt must wait."""
+    """Failed-login counter that decides when another attempt must wait."""
 
     def __init__(self, app: Flask) -> None:
         self.limiter = Limiter(key_func=get_remote_address, app=app)
@@ -55,8 +55,8 @@ class LoginThrottle:
         # A digest keeps user names out of the storage and makes any
         # character safe in a key.
         name = hashlib.sha256(normalize_username(username).encode("utf-8")).hexdigest()
-        user = (self.prefix, "login-user", name)
-        client = (self.prefix, "login-address", address or "-")
+        user: tuple[str, ...] = (self.prefix, "login-user", name)
+        client: tuple[str, ...] = (self.prefix, "login-address", address or "-")
         keys = [(item, user) for item in self.per_user]
         keys += [(item, client) for item in self.per_address]
         return keys

@@ -96,11 +96,11 @@ def safe_next(target: str | None) -> str | None:
 
 def report_failure(typed: str, reason: str) -> None:
     """Log a failed login and send :data:`~.signals.login_failed`."""
-    shown = typed[:MAX_LOGGED_USERNAME]
-    log.info("Failed login for %r from %s: %s", shown, request.remote_addr, reason)
+    truncated = typed[:MAX_LOGGED_USERNAME]
+    log.info("Failed login for %r from %s: %s", truncated, request.remote_addr, reason)
     login_failed.send(
         current_app._get_current_object(),  # type: ignore[attr-defined]
-        username=shown,
+        username=truncated,
         reason=reason,
         remote_addr=request.remote_addr,
     )
@@ -204,7 +204,7 @@ def change_password() -> Response | tuple[str, int]:
         )
     except InvalidCredentials as exc:
         throttle().record_failure(uid, request.remote_addr)
-        log.info("Password change by %s refused: %s", uid, exc.reason)
+        log.info("Password change by %s rejected: %s", uid, exc.reason)
         form.current_password.errors.append("The current password is wrong.")
         return render_template("auth/password.html", form=form), 400
     except PasswordChangeRejected as exc:
