@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 from markupsafe import Markup
 
+from conftest import LEGACY_DB
 from crossword_hints import create_app, db, migrations
 from crossword_hints.catalogue import search
 from crossword_hints.catalogue.models import CueWord, Setter, Solution, SolutionType
@@ -197,6 +199,42 @@ def test_migration_rollback_removes_index(app_config, tmp_path):
         router.run("002_search")
     assert cue_word_ids(app, "bananas") == [1]
     app.extensions["peewee"].close()
+
+
+def legacy_rows_with_prefix(table: str, columns: str, prefix: str) -> int:
+    """Count rows of the older app's database with a word starting with *prefix*."""
+    word = re.compile(rf"(?<![^\W_]){re.escape(prefix)}", re.IGNORECASE)
+    with sqlite3.connect(f"file:{LEGACY_DB}?mode=ro", uri=True) as legacy:
+        rows = legacy.execute(f"SELECT {columns} FROM {table}").fetchall()
+    return sum(1 for row in rows if any(word.search(value or "") for value in row))
+
+
+def test_search_finds_initially_in_legacy_data(runner, client):
+    result = runner.invoke(args=["import-legacy", str(LEGACY_DB)])
+    assert result.exit_code == 0, result.output
+
+    solutions = client.get("/api/search?q=initially&per_page=200").get_json()
+    cue_words = client.get(
+        "/api/search?q=initially&kind=cue-words&per_page=200"
+    ).get_json()
+    page = client.get("/?q=initially").get_data(as_text=True)
+
+    expected_solutions = legacy_rows_with_prefix(
+        "crossword_solutions", "clue, solution, solution_hint", "initially"
+    )
+    expected_cue_words = legacy_rows_with_prefix(
+        "cue_words", "cue_word, meaning", "initially"
+    )
+    assert expected_solutions > 0
+    assert solutions["total"] == expected_solutions
+    assert cue_words["total"] == expected_cue_words
+    for item in solutions["items"] + cue_words["items"]:
+        assert "<mark>" in "".join(item["highlight"].values())
+    assert f"{expected_solutions} solutions and" in page
+    # This module's app shows 5 results of each group per page.
+    shown = min(expected_solutions, 5) + min(expected_cue_words, 5)
+    assert page.count('class="result"') == shown
+    assert page.count("<mark>") >= shown
 
 
 # -- Highlighting ---------------------------------------------------------------
