@@ -235,7 +235,7 @@ def site(browser: Browser, live_server: str, site_data: dict) -> Iterator[Site]:
 
     for context in site.contexts:
         context.close()
-    assert site.failed_pages == {}, "pages did not answer 200"
+    assert site.failed_pages == {}, "pages returned an unexpected status"
     assert watch.console_errors == [], "pages logged errors"
     assert watch.foreign_requests == [], "pages asked for addresses outside the site"
 
@@ -246,27 +246,33 @@ def page(site: Site) -> Page:
     return site.new_page()
 
 
-#: The main pages: (name, path, who looks at it). Paths name records of
-#: site_data by their keys.
+#: The main pages: (name, path, who looks at it, expected status). Paths
+#: name records of site_data by their keys.
 MAIN_PAGES = [
-    ("front page", "/", None),
-    ("search results", "/?q=initially", None),
-    ("solutions", "/crossword-solutions/", None),
-    ("solution", "/crossword-solutions/{EMU}", None),
-    ("setters", "/crossword-setters/", None),
-    ("setter", "/crossword-setters/{Quillon}", None),
-    ("setter types", "/setter-types/", None),
-    ("solution types", "/solution-types/", None),
-    ("cue words", "/cue-words/", None),
-    ("login", "/login", None),
-    ("solutions, as an editor", "/crossword-solutions/", "setter"),
-    ("setter, as an editor", "/crossword-setters/{Quillon}", "setter"),
-    ("new solution", "/crossword-solutions/new", "setter"),
-    ("edit solution", "/crossword-solutions/{EMU}/edit", "setter"),
-    ("delete setter", "/crossword-setters/{Oakum}/delete", "xword"),
-    ("activity report", "/activity", "xword"),
-    ("solution history", "/activity/crossword_solutions/{EMU}", "xword"),
-    ("deleted setters", "/activity/deleted/crossword_setters", "xword"),
+    ("front page", "/", None, 200),
+    ("search results", "/?q=initially", None, 200),
+    ("solutions", "/crossword-solutions/", None, 200),
+    ("solution", "/crossword-solutions/{EMU}", None, 200),
+    ("setters", "/crossword-setters/", None, 200),
+    ("setter", "/crossword-setters/{Quillon}", None, 200),
+    ("setter types", "/setter-types/", None, 200),
+    ("setter type", "/setter-types/{Daily}", None, 200),
+    ("solution types", "/solution-types/", None, 200),
+    ("solution type", "/solution-types/{Anagram}", None, 200),
+    ("cue words", "/cue-words/", None, 200),
+    ("cue word", "/cue-words/{initially}", None, 200),
+    ("login", "/login", None, 200),
+    ("not found", "/crossword-solutions/999999", None, 404),
+    ("solutions, as an editor", "/crossword-solutions/", "setter", 200),
+    ("setter, as an editor", "/crossword-setters/{Quillon}", "setter", 200),
+    ("new solution", "/crossword-solutions/new", "setter", 200),
+    ("edit solution", "/crossword-solutions/{EMU}/edit", "setter", 200),
+    ("change password", "/password", "setter", 200),
+    ("delete setter", "/crossword-setters/{Oakum}/delete", "xword", 200),
+    ("activity report", "/activity", "xword", 200),
+    ("solution history", "/activity/crossword_solutions/{EMU}", "xword", 200),
+    ("restore preview", "/activity/crossword_solutions/{EMU}/restore/1", "xword", 200),
+    ("deleted setters", "/activity/deleted/crossword_setters", "xword", 200),
 ]
 
 
@@ -281,19 +287,19 @@ def page_path(template: str, data: dict) -> str:
 def open_main_pages(site: Site, viewport: dict | None = None):
     """Visit every main page, logged in as each needs.
 
-    Yields (name, page, response) for each page whose status is 200. The
-    others go into ``site.failed_pages``, so one missing page does not hide
-    what the rest show.
+    Yields (name, page, response) for each page that returns its expected
+    status. The others go into ``site.failed_pages``, so one missing page
+    does not hide what the rest show.
     """
     pages: dict[str | None, Page] = {}
-    for name, template, user in MAIN_PAGES:
+    for name, template, user, status in MAIN_PAGES:
         if user not in pages:
             pages[user] = site.new_page(viewport=viewport)
             if user:
                 site.log_in(pages[user], user)
         page = pages[user]
         response = page.goto(page_path(template, site.data))
-        if response is None or response.status != 200:
+        if response is None or response.status != status:
             site.failed_pages[name] = response.status if response else None
             continue
         yield name, page, response

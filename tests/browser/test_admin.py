@@ -84,6 +84,7 @@ def test_delete_dialog_explains_refusal(site, page):
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("cannot be deleted")
     expect(dialog.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(dialog.get_by_role("button", name="Close")).to_be_focused()
 
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()

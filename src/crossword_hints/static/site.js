@@ -148,6 +148,17 @@
     return element;
   }
 
+  // A paragraph that is only a link ("Back to ...") leads where Cancel does.
+  function isLinkOnly(node) {
+    var link = node.firstElementChild;
+    return (
+      node.tagName === "P" &&
+      node.children.length === 1 &&
+      link.tagName === "A" &&
+      node.textContent.trim() === link.textContent.trim()
+    );
+  }
+
   function hiddenInputs(form) {
     return form.querySelectorAll('input[type="hidden"]');
   }
@@ -168,7 +179,9 @@
     body.replaceChildren();
     page.querySelectorAll("main > p, main .flash, main .error-message, main dl").forEach(
       function (node) {
-        body.appendChild(document.importNode(node, true));
+        if (!isLinkOnly(node)) {
+          body.appendChild(document.importNode(node, true));
+        }
       }
     );
 
@@ -194,9 +207,12 @@
       actions.insertBefore(copy, actions.firstChild);
     }
 
+    // With nothing to confirm (a refused delete) the one button just closes.
+    var cancel = dialog.querySelector("[data-dialog-cancel]");
+    cancel.textContent = form ? "Cancel" : "Close";
+
     openedFrom = link;
     dialog.showModal();
-    var cancel = dialog.querySelector("[data-dialog-cancel]");
     cancel.focus();
     return true;
   }
