@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import LEGACY_DB
+from crossword_hints import create_app
 from crossword_hints.catalogue.models import (
     MODELS,
     CueWord,
@@ -402,6 +403,43 @@ def test_clash_reported_and_nothing_imported(app, runner, tmp_path, existing, ex
     assert expected in result.output
     assert "Nothing was imported: 1 row(s) clash with existing data" in result.output
     assert snapshot(app) == before
+
+
+def test_row_saved_since_import_still_present(app, runner, tmp_path):
+    path = build_legacy_db(tmp_path / "old.db", sample_rows())
+    assert import_legacy(runner, path).exit_code == 0
+    with app.app_context():
+        SetterType.update(updated_at=datetime(2030, 1, 1), version=2).execute()
+
+    result = import_legacy(runner, path)
+
+    assert result.exit_code == 0, result.output
+    assert "Nothing to import: all 8 rows already present." in result.output
+
+
+def test_other_creation_time_clashes(app, runner, tmp_path):
+    rows = sample_rows()
+    assert (
+        import_legacy(runner, build_legacy_db(tmp_path / "a.db", rows)).exit_code == 0
+    )
+    rows["cue_words"][1]["created_at"] = "2020-01-01 00:00:00"
+
+    result = import_legacy(runner, build_legacy_db(tmp_path / "b.db", rows))
+
+    assert result.exit_code == 1
+    assert "cue_words id 2: differs from the existing row in created_at" in (
+        result.output
+    )
+
+
+def test_outdated_schema_rejected(app_config, tmp_path):
+    app = create_app(app_config, instance_path=str(tmp_path / "instance"))
+    path = build_legacy_db(tmp_path / "old.db", sample_rows())
+
+    result = app.test_cli_runner().invoke(args=["import-legacy", str(path)])
+
+    assert result.exit_code == 1
+    assert "run `crossword-hints init-db` first" in result.output
 
 
 def test_clash_fails_dry_run_too(app, runner, tmp_path):

@@ -390,7 +390,13 @@ class LegacySource:
     columns: dict[str, set[str]]
 
     def count_rows(self, table: str) -> int:
-        return self.connection.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        try:
+            cursor = self.connection.execute(f'SELECT count(*) FROM "{table}"')
+            return cursor.fetchone()[0]
+        except sqlite3.Error as exc:
+            raise LegacyImportError(
+                f"Failed to read table {table} of {self.path}: {exc}"
+            ) from None
 
     def close(self) -> None:
         self.connection.close()
@@ -507,7 +513,7 @@ class TableImport:
     result: TableResult
     #: The legacy columns this file has, in the order they are selected.
     columns: list[Column]
-    #: The timestamp columns this file has, which alone can clash.
+    #: The timestamp columns this file has.
     timestamps: list[str]
     now: datetime
 
@@ -544,7 +550,11 @@ def import_legacy(
     *progress* is called with the number of rows handled after each chunk.
     Errors of the target database are raised as LegacyImportError.
     """
-    if migrations.pending(database.obj):
+    try:
+        outdated = bool(migrations.pending(database.obj))
+    except peewee.PeeweeException as exc:
+        raise LegacyImportError(f"Failed to reach the database: {exc}") from None
+    if outdated:
         raise LegacyImportError(
             "The database schema is not up to date; run `crossword-hints init-db`"
             " first."
@@ -730,7 +740,11 @@ def fetch_existing(step: TableImport, ids: list[int]) -> dict[int, dict[str, Any
         return {}
 
     model = step.spec.model
-    names = [column.name for column in step.columns] + step.timestamps
+    names = [column.name for column in step.columns]
+    # Saving a row in the app moves updated_at without changing its data,
+    # so only created_at is compared.
+    if "created_at" in step.timestamps:
+        names.append("created_at")
     fields = [model._meta.columns[name] for name in names]
     query = model.select(model.id, *fields).where(model.id.in_(ids)).tuples()
     return {row[0]: dict(zip(names, row[1:], strict=True)) for row in query}
@@ -806,7 +820,7 @@ def insert_rows(step: TableImport, rows: list[dict[str, Any]]) -> None:
 
     values = []
     for row in rows:
-        created = row.get("created_at") or step.now
+        created = row.get("created_at") or row.get("updated_at") or step.now
         updated = row.get("updated_at") or created
         # Columns the file lacks get their defaults: empty text.
         values.append(
