@@ -54,9 +54,24 @@ def create_app(
     auth.init_app(app)
     catalogue.init_app(app)
     cli.init_app(app)
+    init_activity(app)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:
         return {"url_rules": app.view_functions}
 
     return app
+
+
+def init_activity(app: Flask) -> None:
+    """Record content changes and login events; admins read the log."""
+    from . import activity
+    from .auth import admin_required, signals
+
+    activity.init_app(
+        app,
+        db.database,
+        protect=admin_required,
+        login_failed=signals.login_failed,
+        password_changed=signals.password_changed,
+    )

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import peewee
 from peewee import SQL, Check
 
+from .. import activity
 from ..db import BaseModel
 
 #: Maximum lengths in characters. The older app's longest values are far
@@ -193,3 +194,16 @@ class CueWord(ContentModel):
 
 #: Every catalogue model, parents before children.
 MODELS = [SetterType, Setter, SolutionType, Solution, CueWord]
+
+
+def touch(row: ContentModel) -> None:
+    """Mark a restored row as a new version, so that open edit forms see it."""
+    row.version = (row.version or 0) + 1
+    row.updated_at = utcnow()
+
+
+# Every write to these tables is recorded in the activity log. The time of
+# the last save and the edit version change on every save, so they are
+# bookkeeping: a save that changes nothing else writes no entry.
+for _model in MODELS:
+    activity.logged(_model, exclude=("updated_at", "version"), on_restore=touch)
