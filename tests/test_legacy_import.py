@@ -7,7 +7,11 @@ keyed by ``rowid``, ``*_id`` references and text timestamps.
 from __future__ import annotations
 
 import hashlib
+import os
+import pty
 import sqlite3
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -167,6 +171,7 @@ def test_real_file_imports_every_table(app, runner):
     }
     assert "Imported 1336 row(s)." in result.output
     assert "users: 1 row(s) left alone" in result.output
+    assert "Importing" not in result.output
 
 
 def test_real_file_keeps_clue_setter_type(app, runner):
@@ -710,3 +715,39 @@ def test_unusable_file_rejected_in_one_line(app, runner, tmp_path, make_file, ex
     assert lines[0].startswith("Error: ")
     assert expected in lines[0]
     assert table_counts(app) == dict.fromkeys(CATALOGUE_TABLES, 0)
+
+
+def test_terminal_shows_progress_bar(app, app_config, tmp_path):
+    path = build_legacy_db(tmp_path / "old.db", sample_rows())
+    environment = dict(
+        os.environ,
+        DATABASE_URL=app_config["DATABASE_URL"],
+        SECRET_KEY=app_config["SECRET_KEY"],
+        CROSSWORD_HINTS_INSTANCE_PATH=str(tmp_path / "instance"),
+    )
+    script = Path(sys.executable).with_name("crossword-hints")
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [str(script), "import-legacy", str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=subprocess.DEVNULL,
+        env=environment,
+    ) as process:
+        os.close(terminal)
+        output = b""
+        while True:
+            try:
+                data = os.read(controller, 4096)
+            except OSError:
+                break
+            if not data:
+                break
+            output += data
+    os.close(controller)
+
+    assert process.returncode == 0
+    text = output.decode()
+    assert "Importing" in text
+    assert "100%" in text
+    assert "Imported 8 row(s)." in text
