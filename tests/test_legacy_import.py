@@ -226,6 +226,8 @@ def test_real_file_dry_run_writes_nothing(app, runner):
     assert "Dry run: 1336 row(s) would be imported" in result.output
     assert "913" in result.output
     assert table_counts(app) == dict.fromkeys(CATALOGUE_TABLES, 0)
+    with app.app_context():
+        assert SetterType.create(name="First after dry run").id == 1
 
 
 def test_real_file_left_unchanged(app, runner):
