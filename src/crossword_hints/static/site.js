@@ -1,7 +1,7 @@
 /*
  * Crossword Hints: small comforts on top of pages that work without scripts.
  *
- * - Cue-word suggestions: search boxes and cue-word fields get a <datalist>
+ * - Cue-word suggestions: site search boxes and cue-word fields get a <datalist>
  *   filled from the autocomplete API as the user types, so the browser shows
  *   its own accessible suggestion list.
  * - Delete confirmation: a link to a record's delete page opens a dialog
@@ -110,7 +110,7 @@
       return;
     }
     var inputs = document.querySelectorAll(
-      'input[data-autocomplete], input[type="search"][name="q"], input[name="cue_word"]'
+      'input[data-autocomplete], form[role="search"] input[name="q"], input[name="cue_word"]'
     );
     inputs.forEach(function (input) {
       attachSuggestions(input, input.dataset.autocomplete || endpoint);
