@@ -430,7 +430,8 @@ def open_legacy_database(path: Path | str) -> LegacySource:
     path = Path(path)
     check_file(path)
 
-    # mode=ro makes SQLite itself refuse every write to the file.
+    # mode=ro makes SQLite itself refuse every write to the file. A file in
+    # WAL mode still gets its -wal and -shm files created beside it.
     uri = path.resolve().as_uri() + "?mode=ro"
     try:
         connection = sqlite3.connect(uri, uri=True)
