@@ -28,7 +28,7 @@ import peewee
 from flask import Flask
 from flask.cli import with_appcontext
 
-from .. import migrations
+from .. import activity, migrations
 from ..db import database, is_postgres
 from . import legacy_activity
 from .models import (
@@ -568,8 +568,11 @@ def import_legacy(
 
     try:
         with database.atomic() as transaction:
-            for spec in TABLES:
-                summary.tables.append(import_table(source, spec, progress))
+            # The rows' history comes from the old activity log below, so
+            # the bulk inserts themselves write no "insert" entries.
+            with activity.suppressed():
+                for spec in TABLES:
+                    summary.tables.append(import_table(source, spec, progress))
 
             if not summary.failed:
                 summary.activity = import_activity(source, actor=actor, dry_run=dry_run)
