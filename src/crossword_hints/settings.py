@@ -187,6 +187,19 @@ LOG_FORMAT = "text"
 #: Lowest level logged: ``DEBUG``, ``INFO``, ``WARNING`` or ``ERROR``.
 LOG_LEVEL = "INFO"
 
+# -- Activity log ------------------------------------------------------------
+
+#: Versions between two full snapshots of a record in the activity log.
+#: Rebuilding a record reads at most this many entries, as long as the
+#: value has not been raised since the entries were written.
+ACTIVITY_SNAPSHOT_EVERY = 50
+
+#: Entries on each page of the activity report.
+ACTIVITY_PER_PAGE = 50
+
+#: Days shown in the activity report's per-day chart.
+ACTIVITY_CHART_DAYS = 30
+
 
 def load(app: Flask, overrides: dict[str, Any] | None = None) -> None:
     """Fill ``app.config`` from the defaults and every override source.
