@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="python3-venv python3-dev gcc libldap2-dev libsasl2-dev slapd ldap-utils
-sqlite3 chromium fonts-dejavu-core wamerican wrk postgresql redis-server"
+sqlite3 chromium fonts-dejavu-core wamerican wrk postgresql redis-server openssl"
 
 missing=""
 for package in $PACKAGES; do
