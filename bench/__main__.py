@@ -142,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = datetime.now(UTC)
     start = time.perf_counter()
+    load_at_start = os.getloadavg()[0]
     figures: list[Figure] = []
 
     with tempfile.TemporaryDirectory(prefix="crossword-bench-") as workdir:
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds=seconds,
         postgres_url=args.postgres_url,
         command=command.strip(),
+        load_averages=(load_at_start, os.getloadavg()[0]),
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(page, encoding="utf-8")

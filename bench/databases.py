@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
@@ -179,3 +179,33 @@ def load_solutions(app: Flask, count: int, seed: int = 1) -> int:
     seed_catalogue(app, setters=setters, solution_types=solution_types)
     rows = data.solution_rows(count, setters, solution_types, seed)
     return load_rows(app, "crossword_solutions", SOLUTION_COLUMNS, rows)
+
+
+def connection_cost(app: Flask, fetch: Callable[[], object]) -> str:
+    """Describe what opening and closing a connection costs the app.
+
+    Calls *fetch* (one request) and checks whether the app closed its
+    connection afterwards; if it did, every request pays for opening one.
+    Returns an empty string when the app keeps its connection open.
+    """
+    from .harness import format_seconds, p50, time_call
+
+    db = peewee_database(app)
+    if not db.is_closed():
+        db.close()
+    fetch()
+    if not db.is_closed():
+        return ""
+
+    def cycle() -> None:
+        with app.app_context():
+            db.connect()
+            db.close()
+
+    cycle()
+    seconds = p50([time_call(cycle) for _ in range(20)])
+    return (
+        f"the app opens and closes its database connection on every request,"
+        f" which takes {format_seconds(seconds)} (p50) here for a connection"
+        " that wrote nothing"
+    )

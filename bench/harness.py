@@ -321,8 +321,19 @@ def python_command() -> list[str]:
 # -- Profiles ----------------------------------------------------------------
 
 
-def profile_summary(func: Callable[[], object], calls: int, top: int = 12) -> str:
-    """Profile *calls* calls of *func* and return the top functions as text.
+@dataclass
+class Profile:
+    """A profile summary: a table of the top functions and the leading few."""
+
+    table: str
+    #: The three functions with the most own time, in words.
+    leaders: str
+    #: Calls per profiled call, by function name.
+    calls: dict[str, float] = field(default_factory=dict)
+
+
+def profile_calls(func: Callable[[], object], calls: int, top: int = 12) -> Profile:
+    """Profile *calls* calls of *func* and summarize where the time went.
 
     Functions are ranked by their own time (not counting callees), which
     points at the code that is slow rather than at its callers; the
@@ -339,22 +350,37 @@ def profile_summary(func: Callable[[], object], calls: int, top: int = 12) -> st
     return summarize_stats(pstats.Stats(profiler), calls, top)
 
 
-def summarize_stats(stats: pstats.Stats, calls: int, top: int = 12) -> str:
-    """Format the *top* entries of *stats* by own time, per profiled call."""
+def summarize_stats(stats: pstats.Stats, calls: int, top: int = 12) -> Profile:
+    """Summarize the *top* entries of *stats* by own time, per profiled call."""
     rows = []
+    call_counts: dict[str, float] = {}
     for (filename, line, name), entry in stats.stats.items():  # type: ignore[attr-defined]
         _, call_count, own, cumulative, _ = entry
-        rows.append((own, cumulative, call_count, _short_path(filename), line, name))
+        where = f"{_short_path(filename)}:{line}({name})" if line else name
+        rows.append((own, cumulative, call_count, where))
+        call_counts[name] = call_counts.get(name, 0) + call_count / calls
     rows.sort(reverse=True)
 
     header = f"{'own/call':>10} {'cum/call':>10} {'ncalls':>8}  function"
     lines = [f"cProfile over {calls} calls, top {top} by own time", header]
-    for own, cumulative, call_count, path, line, name in rows[:top]:
-        where = f"{path}:{line}({name})" if line else name
+    for own, cumulative, call_count, where in rows[:top]:
         own_time = format_seconds(own / calls)
         cumulative_time = format_seconds(cumulative / calls)
         lines.append(f"{own_time:>10} {cumulative_time:>10} {call_count:>8}  {where}")
-    return "\n".join(lines)
+
+    leaders = ", ".join(
+        f"`{where}` ({format_seconds(own / calls)} per call)"
+        for own, _, _, where in rows[:3]
+    )
+    return Profile("\n".join(lines), leaders, call_counts)
+
+
+def explain_miss(figure: Figure, reason: str, profile: Profile | None) -> None:
+    """Write what limits a figure that missed its goal, with its profile."""
+    figure.bottleneck = reason
+    if profile is not None:
+        figure.bottleneck += f" Most own time in the profile: {profile.leaders}."
+        figure.profile = profile.table
 
 
 def _short_path(filename: str) -> str:
@@ -362,3 +388,34 @@ def _short_path(filename: str) -> str:
     if filename.startswith(str(ROOT) + "/"):
         filename = filename[len(str(ROOT)) + 1 :]
     return re.sub(r"^.*/(site-packages|lib/python3\.\d+)/", "", filename)
+
+
+class _StatementCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def count_statements(func: Callable[[], object], calls: int) -> float:
+    """Return the SQL statements per call that Peewee runs for *func*.
+
+    Peewee logs each statement it executes at DEBUG on the ``peewee``
+    logger; the records are counted here and not passed on.
+    """
+    logger = logging.getLogger("peewee")
+    counter = _StatementCounter()
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    try:
+        for _ in range(calls):
+            func()
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(level)
+        logger.propagate = propagate
+    return counter.count / calls

@@ -112,8 +112,13 @@ def render(
     seconds: float,
     postgres_url: str,
     command: str,
+    load_averages: tuple[float, float] | None = None,
 ) -> str:
-    """Return the whole page as Markdown."""
+    """Return the whole page as Markdown.
+
+    *load_averages* are the machine's 1-minute load averages at the start
+    and the end of the run: other work on the machine shows there.
+    """
     lines = [INTRO]
 
     lines.append("## This run\n")
@@ -121,6 +126,12 @@ def render(
     lines.append(f"- Command: `{command}` ({scale} sizes), {seconds / 60:.1f} minutes")
     for line in machine_lines(postgres_version(postgres_url)):
         lines.append(f"- {line}")
+    if load_averages is not None:
+        start, end = load_averages
+        lines.append(
+            f"- Load average (1 minute) at the start and the end of the run:"
+            f" {start:.1f} and {end:.1f}"
+        )
     lines.append("")
 
     lines.append("## Results\n")
