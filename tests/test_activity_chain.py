@@ -16,7 +16,7 @@ from crossword_hints.catalogue.models import Solution
 
 @pytest.fixture
 def logged(app: Flask) -> Flask:
-    """An app whose log holds eleven entries: four inserts and seven edits."""
+    """An app whose log contains eleven entries: four inserts, seven edits."""
     with app.app_context(), activity.acting_as("tester"):
         solution = add_catalogue().solutions[0]
         for number in range(7):

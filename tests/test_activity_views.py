@@ -386,3 +386,17 @@ def test_history_link_helper(catalogue, app):
         html
         == f'<a href="/activity/crossword_setters/{catalogue.setter.id}">History</a>'
     )
+
+
+def test_password_change_is_recorded(app):
+    from crossword_hints.auth import signals
+
+    with app.test_request_context(
+        "/password", method="POST", environ_base={"REMOTE_ADDR": "127.0.0.1"}
+    ):
+        signals.password_changed.send(app, uid="setter")
+
+    with app.app_context():
+        (entry,) = entries(action="password_change")
+    assert (entry.actor, entry.item_type, entry.item_id) == ("setter", "user", "setter")
+    assert entry.client_addr == "127.0.0.1"

@@ -39,7 +39,7 @@ class CaptureError(peewee.PeeweeException):
 
 @dataclass(frozen=True)
 class Options:
-    """How one model is logged; both sets hold column names."""
+    """Logging options of one model; both sets contain column names."""
 
     #: Columns left out of entries; a change only to them writes nothing.
     exclude: frozenset[str]

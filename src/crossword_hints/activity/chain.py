@@ -56,8 +56,8 @@ HASHED = (
 class ActivityWriteError(ServiceUnavailable):
     """The log could not record a change, so the change was not made.
 
-    It is an HTTP 503, so a request that hits it tells the user that
-    nothing was saved; commands see an ordinary exception.
+    It is an HTTP 503, so a request that raises it shows the user that
+    nothing was saved. Commands see an ordinary exception.
     """
 
     def __init__(self, reason: str) -> None:
@@ -183,7 +183,7 @@ def append(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:
         return write(database, entries)
     except peewee.DatabaseError as exc:
         log.error("Activity entries could not be written: %s", exc)
-        raise ActivityWriteError("the database refused the entry") from exc
+        raise ActivityWriteError("the database rejected the entry") from exc
 
 
 def write(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:

@@ -67,9 +67,9 @@ def verify_command() -> None:
 def prune_command(before: datetime, actor: str, dry_run: bool) -> None:
     """Remove old entries, keeping each record's state at the cut-off.
 
-    Records that existed at the cut-off get an entry holding their state
-    then, so their history still rebuilds; the chain stays verifiable from
-    the first kept entry. The prune itself is recorded.
+    Records that existed at the cut-off get an entry containing their
+    state then, so their history still rebuilds. The chain stays
+    verifiable from the first kept entry, and the prune itself is recorded.
     """
     source = f"activity prune --before {before.date().isoformat()}"
     with acting_as(actor, source=source):

@@ -94,7 +94,7 @@ def apply(values: dict[str, Any] | None, entry: ActivityLog) -> dict[str, Any] |
 def entries_from_base(item_type: str, item_id: str, version: int) -> list[ActivityLog]:
     """Return the entries from the nearest base up to *version*.
 
-    The window of the last N versions holds a base whenever the snapshot
+    The window of the last N versions contains a base whenever the snapshot
     interval has not grown since those entries were written; otherwise one
     more query finds the base.
     """
@@ -175,7 +175,7 @@ def deleted_records(item_type: str, limit: int = 500) -> list[ActivityLog]:
 
 @dataclass
 class Plan:
-    """What restoring one version would do, for the preview and the write."""
+    """The changes a restore of one version makes, for the preview and the write."""
 
     item_type: str
     item_id: str
@@ -291,17 +291,19 @@ def fill_values(
                 plan.problems.append(f"The logged value of {column} is not valid.")
                 continue
         elif current is not None:
-            plan.skipped.append((column, "is newer than this version; kept as it is"))
+            plan.skipped.append(
+                (column, f"is not in version {plan.version}, so it is kept as it is")
+            )
             continue
         else:
-            # A column newer than the version, or one whose value the log
-            # masks, starts from its default.
+            # A column the version lacks (added later, or never logged) or
+            # whose value the log masks starts from its default.
             value = field_default(field)
             if value is None and not field.null:
                 why = (
                     "is masked in the log"
                     if column in options.mask
-                    else f"is newer than version {plan.version}"
+                    else f"is not in version {plan.version}"
                 )
                 plan.problems.append(
                     f"{column} is required, {why} and has no default, so the "
@@ -395,10 +397,10 @@ def restore(item_type: str, item_id: str, version: int, expected: int | None) ->
             write_restore(model, plan)
     except peewee.IntegrityError as exc:
         log.info(
-            "Restore of %s %s refused by the database: %s", item_type, item_id, exc
+            "Restore of %s %s rejected by the database: %s", item_type, item_id, exc
         )
         raise RestoreError(
-            f"The database refused to restore {item_type} {item_id}: a value "
+            f"The database rejected the restore of {item_type} {item_id}: a value "
             "clashes with another record or refers to a missing one."
         ) from None
     return plan

@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest
 from .models import ActivityLog
 from .values import loads
 
-#: Longest text accepted in a filter, in characters.
+#: Maximum length of a filter's text, in characters.
 FILTER_MAX = 200
 
 #: Rows read per statement while exporting.

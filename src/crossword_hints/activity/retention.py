@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Pruned:
-    """What a prune removed and kept."""
+    """The outcome of a prune: entries removed and records kept."""
 
     before: datetime
     removed: int = 0
@@ -40,8 +40,8 @@ def prune(
 ) -> Pruned:
     """Remove the entries older than *before* and record the prune.
 
-    With *dry_run* everything is rolled back and the result says what
-    would have been removed.
+    With *dry_run* everything is rolled back and the result reports
+    what would have been removed.
     """
     result = Pruned(before)
     with database.atomic() as transaction:

@@ -15,7 +15,7 @@ from typing import Any
 
 import peewee
 
-#: What the log stores in place of a masked field's value.
+#: Text the log stores in place of a masked field's value.
 MASKED = "[masked]"
 
 

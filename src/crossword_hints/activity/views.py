@@ -83,7 +83,7 @@ class Change:
 
 
 @dataclass
-class Shown:
+class EntryView:
     """An entry with its change laid out for the history page."""
 
     entry: ActivityLog
@@ -93,7 +93,7 @@ class Shown:
     unparsed: str | None
 
 
-def shown(entry: ActivityLog) -> Shown:
+def entry_view(entry: ActivityLog) -> EntryView:
     data = entry.change_data
     changes: list[Change] = []
     record = None
@@ -115,7 +115,7 @@ def shown(entry: ActivityLog) -> Shown:
         record = data
     elif entry.action == "prune" and entry.item_type:
         record = entry.snapshot_data
-    return Shown(entry, changes, record, restored, unparsed)
+    return EntryView(entry, changes, record, restored, unparsed)
 
 
 def pairs(data: dict) -> list[Change]:
@@ -185,13 +185,13 @@ def history_view(item_type: str, item_id: str) -> str:
     if not entries:
         raise NotFound(f"The activity log has no entries for {item_type} {item_id}.")
 
-    wanted = int_arg("version")
+    requested = int_arg("version")
     state = None
-    if wanted is not None:
-        state = history.state_at(item_type, item_id, wanted)
+    if requested is not None:
+        state = history.state_at(item_type, item_id, requested)
         if state is None:
             raise NotFound(
-                f"Version {wanted} of {item_type} {item_id} is not in the log."
+                f"Version {requested} of {item_type} {item_id} is not in the log."
             )
 
     model = model_for(item_type)
@@ -200,7 +200,7 @@ def history_view(item_type: str, item_id: str) -> str:
         "activity/history.html",
         item_type=item_type,
         item_id=item_id,
-        entries=[shown(entry) for entry in reversed(entries)],
+        entries=[entry_view(entry) for entry in reversed(entries)],
         state=state,
         latest=latest,
         restorable=model is not None,
@@ -259,7 +259,7 @@ def deleted_view(item_type: str) -> str:
     return render_template(
         "activity/deleted.html",
         item_type=item_type,
-        entries=[shown(entry) for entry in history.deleted_records(item_type)],
+        entries=[entry_view(entry) for entry in history.deleted_records(item_type)],
     )
 
 
