@@ -285,3 +285,22 @@ def test_form_with_wrong_csrf_token_gets_400(as_editor, samples):
         "/setter-types/new", data={"name": "Prize", "csrf_token": "forged"}
     )
     assert response.status_code == 400
+
+
+def test_huge_post_gets_413(app, as_editor, samples):
+    before = row_count(app, "setter_types")
+    token = form_values(as_editor.get("/setter-types/new").get_data(as_text=True))[
+        "csrf_token"
+    ]
+
+    response = as_editor.post(
+        "/setter-types/new",
+        data={
+            "name": "Prize",
+            "description": "d" * (10 * 1024 * 1024),
+            "csrf_token": token,
+        },
+    )
+
+    assert response.status_code == 413
+    assert row_count(app, "setter_types") == before

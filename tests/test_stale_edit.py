@@ -61,6 +61,8 @@ def test_stale_edit_gets_merge_page(app, editor, admin, samples):
     assert "Rearrange LISTEN." in page
     assert "LISTEN, rearranged." in page
     assert "SILENT!" in page
+    assert "<td>saved meanwhile</td>" in page
+    assert "<td>yours</td>" in page
 
     row = stored(app, samples.silent)
     assert row.hint == "LISTEN, rearranged."
@@ -101,6 +103,7 @@ def test_field_changed_by_both_keeps_yours(app, editor, admin, samples):
     page = response.get_data(as_text=True)
     assert 'class="conflict"' in page
     assert "yours (both changed it)" in page
+    assert "the same in both" in page
     assert form_values(page)["hint"] == "Mine."
     assert stored(app, samples.silent).hint == "Theirs."
 

@@ -340,10 +340,10 @@ def merge_rows(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Merge a stale edit field by field.
 
-    A field the user left as it was takes the newly saved value; a field
-    the user changed keeps the user's value. Without the start values
-    every field keeps the user's value. Returns the merged values and one
-    row per field for the merge table.
+    A field the user left as it was takes the newly saved value, and a
+    field the user changed keeps the user's value. Without the start
+    values every field keeps the user's value. Returns the merged values
+    and one row per field for the merge table.
     """
     merged = {}
     rows = []
@@ -351,20 +351,29 @@ def merge_rows(
         started = base[name] if base is not None else None
         changed_by_you = base is None or yours[name] != started
         changed_by_them = base is None or theirs[name] != started
+        conflict = changed_by_you and changed_by_them and theirs[name] != yours[name]
         merged[name] = yours[name] if changed_by_you else theirs[name]
+
+        if theirs[name] == yours[name]:
+            outcome = "the same in both"
+        elif conflict:
+            outcome = "yours (both changed it)"
+        elif changed_by_you:
+            outcome = "yours"
+        else:
+            outcome = "saved meanwhile"
+
         rows.append(
             {
                 "label": section.form_label(name),
-                "started": section.display(form, name, started)
-                if base is not None
-                else "(unknown)",
+                "started": "(unknown)"
+                if base is None
+                else section.display(form, name, started),
                 "theirs": section.display(form, name, theirs[name]),
                 "yours": section.display(form, name, yours[name]),
                 "changed_by_them": changed_by_them and theirs[name] != yours[name],
-                "conflict": changed_by_you
-                and changed_by_them
-                and theirs[name] != yours[name],
-                "kept": "yours" if changed_by_you else "theirs",
+                "conflict": conflict,
+                "outcome": outcome,
             }
         )
     return merged, rows
