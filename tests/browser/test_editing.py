@@ -56,7 +56,6 @@ def test_setter_adds_fixes_and_reads_history(site, page):
     expect(updates).to_have_count(1)
     expect(main.locator("del")).to_have_text(["anagrma"])
     expect(main.locator("ins")).to_have_text(["anagram"])
-    site.screenshot(page, "history")
 
     site.log_out(page)
     expect(page.get_by_role("banner")).not_to_contain_text("Sam Setter")
@@ -103,3 +102,10 @@ def test_stale_edit_gets_merge_page(site):
     expect(second).to_have_url(re.compile(rf"/crossword-solutions/{emu_id}$"))
     expect(main).to_contain_text("Initially every mother understands: a large bird (3)")
     expect(main).to_contain_text("Take the first letters of Every Mother Understands.")
+
+    # Both edits are in the history, each as a word-level diff.
+    second.goto(f"/activity/crossword_solutions/{emu_id}")
+    updates = main.get_by_role("heading", level=2, name=re.compile(r": update$"))
+    expect(updates).to_have_count(2)
+    expect(main.locator("ins")).to_have_text(["understands:", "large", "Take the"])
+    site.screenshot(second, "history")
