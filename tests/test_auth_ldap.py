@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ACCOUNTS, login
 from crossword_hints.auth import directory
-from crossword_hints.auth.directory import InvalidCredentials
+from crossword_hints.auth.directory import DirectoryUnavailable, InvalidCredentials
 from crossword_hints.auth.ldap_directory import LdapDirectory, LdapSettings
 from crossword_hints.auth.views import FAILED_LOGIN
 from slapd_fixtures import PEOPLE, SUFFIX, ldap_settings
@@ -64,7 +64,8 @@ def backend_for(server, mode: str, **overrides) -> LdapDirectory:
     settings = dict(BIND_MODES[mode])
     if "LDAP_SERVICE_DN" in settings:
         settings["LDAP_SERVICE_PASSWORD"] = server.root_password
-    config = ldap_settings(server, **settings, **overrides)
+    settings.update(overrides)
+    config = ldap_settings(server, **settings)
     return LdapDirectory(LdapSettings.from_config(config))
 
 
@@ -296,3 +297,26 @@ def test_user_name_variants_log_in_as_canonical(client, typed):
     page = logged_in_page(client)
     assert "(xword)" in page
     assert f"({typed})" not in page
+
+
+@pytest.mark.parametrize("mode", list(BIND_MODES))
+def test_user_filter_limits_who_logs_in(slapd, mode):
+    only_xword = "(&(objectClass=inetOrgPerson)(uid={uid})(description=Crossword*))"
+    backend = backend_for(slapd, mode, LDAP_USER_FILTER=only_xword)
+
+    assert backend.authenticate("xword", ACCOUNTS["xword"]).uid == "xword"
+    with pytest.raises(InvalidCredentials):
+        backend.authenticate("setter", ACCOUNTS["setter"])
+
+
+def test_wrong_service_password_is_unavailable(slapd, caplog):
+    caplog.set_level(logging.ERROR)
+    backend = backend_for(
+        slapd, "search-as-service", LDAP_SERVICE_PASSWORD="not-the-password"
+    )
+
+    with pytest.raises(DirectoryUnavailable):
+        backend.authenticate("xword", ACCOUNTS["xword"])
+
+    assert "Invalid credentials" in caplog.text
+    assert "not-the-password" not in caplog.text
