@@ -179,6 +179,9 @@ def logout() -> Response | str:
     if form.validate_on_submit():
         log.info("Logout by %s", current_user.uid)
         logout_user()
+        # NOTE: Flask keeps the session in a signed cookie, so a copy of the
+        # logged-in cookie taken before logout stays valid until it expires
+        # (PERMANENT_SESSION_LIFETIME); only this browser's copy is cleared.
         session.clear()
         flash("You have been logged out.", "success")
     return redirect(url_for("index"))
