@@ -209,6 +209,27 @@ def test_production_start_exits_naming_key(tmp_path, variables, command):
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 
+@pytest.mark.parametrize("name", ["prod", "Prodution", "staging", ""])
+def test_unknown_environment_name_rejected(database_url, tmp_path, name):
+    with pytest.raises(security.ConfigurationError) as raised:
+        create_app(
+            {"ENV": name, "SECRET_KEY": STRONG_KEY, "DATABASE_URL": database_url},
+            instance_path=str(tmp_path),
+        )
+
+    assert "CROSSWORD_HINTS_ENV" in str(raised.value.code)
+
+
+@pytest.mark.parametrize("name", ["development", "production", "Production"])
+def test_known_environment_name_accepted(database_url, tmp_path, name):
+    app = create_app(
+        {"ENV": name, "SECRET_KEY": STRONG_KEY, "DATABASE_URL": database_url},
+        instance_path=str(tmp_path),
+    )
+
+    assert app.config["SESSION_COOKIE_SECURE"] is (name.lower() == "production")
+
+
 def test_production_accepts_strong_key(database_url, tmp_path):
     app = create_app(
         {**PRODUCTION, "DATABASE_URL": database_url}, instance_path=str(tmp_path)

@@ -174,7 +174,19 @@ def configure_proxy(app: Flask) -> None:
         )
 
 
+def check_environment_name(app: Flask) -> None:
+    # A misspelt "production" would otherwise run with development defaults:
+    # a key generated on the spot and cookies without the Secure flag.
+    name = str(app.config.get("ENV", "development")).lower()
+    if name not in ("development", "production"):
+        raise ConfigurationError(
+            f"ENV must be development or production, not {name!r}; set "
+            "CROSSWORD_HINTS_ENV accordingly."
+        )
+
+
 def init_app(app: Flask) -> None:
+    check_environment_name(app)
     configure_secret_key(app)
     configure_cookies(app)
     configure_proxy(app)
