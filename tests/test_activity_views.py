@@ -10,7 +10,7 @@ import re
 import pytest
 from flask import Flask
 
-from activity_samples import add_catalogue, entries
+from activity_samples import add_catalogue, add_fault, entries
 from catalogue_samples import form_values
 from conftest import csrf_token, login
 from crossword_hints import activity
@@ -400,3 +400,39 @@ def test_password_change_is_recorded(app):
         (entry,) = entries(action="password_change")
     assert (entry.actor, entry.item_type, entry.item_id) == ("setter", "user", "setter")
     assert entry.client_addr == "127.0.0.1"
+
+
+def test_failed_entry_write_tells_user(catalogue, as_editor, app, database_url):
+    solution_id = catalogue.solutions[0].id
+    edit = f"/crossword-solutions/{solution_id}/edit"
+    values = form_values(page_text(as_editor.get(edit)))
+    values["hint"] = "Never saved."
+    add_fault(database_url)
+
+    response = as_editor.post(edit, data=values)
+    assert response.status_code == 503
+    assert "activity log could not record it" in page_text(response)
+    with app.app_context():
+        assert Solution.get_by_id(solution_id).hint == "Rearrange LISTEN."
+
+
+def test_unique_clash_restore_is_409(catalogue, as_admin, app):
+    setter_id = catalogue.setter.id
+    with app.app_context(), activity.acting_as("seed"):
+        setter = Setter.get_by_id(setter_id)
+        setter.name = "Bellows"
+        setter.save()
+        other = Setter.create(name="Anvil", setter_type=catalogue.setter_type)
+
+    url = f"/activity/crossword_setters/{setter_id}/restore/1"
+    preview = as_admin.get(url)
+    assert preview.status_code == 200
+    assert f"is already used by crossword_setters {other.id}" in page_text(preview)
+    assert "<button" not in page_text(preview).split("<main", 1)[1].split("</main>")[0]
+
+    token = csrf_token(as_admin, "/activity/")
+    response = as_admin.post(url, data={"csrf_token": token, "expected": "2"})
+    assert response.status_code == 409
+    assert f"is already used by crossword_setters {other.id}" in page_text(response)
+    with app.app_context():
+        assert Setter.get_by_id(setter_id).name == "Bellows"

@@ -117,6 +117,11 @@ def lock(database: peewee.Database) -> None:
     The update of the head row is the first write of the transaction, so
     SQLite takes its write lock here, before anything is read, and
     PostgreSQL holds the row lock until commit.
+
+    NOTE: on SQLite, a caller whose own transaction read rows before this
+    point gets "database is locked" if another connection committed in
+    between, because SQLite cannot turn a stale read into a write.
+    Transactions that write should start with their first write.
     """
     updated = (
         ChainHead.update(last_id=ChainHead.last_id)
