@@ -112,6 +112,10 @@ def configure_logging(app: Flask) -> None:
 
 
 def incoming_request_id() -> str | None:
+    # NOTE: a client that reaches the app directly chooses its own request
+    # id, and with it the activity-log group of its changes. Behind a proxy
+    # that sets X-Request-ID itself, as the README's nginx sample does, it
+    # cannot.
     value = request.headers.get(REQUEST_ID_HEADER, "")
     return value if SAFE_REQUEST_ID.fullmatch(value) else None
 
