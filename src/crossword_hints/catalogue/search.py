@@ -45,11 +45,14 @@ MIN_PREFIX_LENGTH = 3
 MAX_SUGGESTIONS = 10
 
 #: A word: letters and digits of any script. Everything else separates
-#: words, as it does for the FTS5 ``unicode61`` tokenizer and for
-#: PostgreSQL's parser.
+#: words, much as in the FTS5 ``unicode61`` tokenizer and in PostgreSQL's
+#: parser once the migration has blanked ASCII punctuation.
+#: NOTE: unicode61 counts symbols such as emoji as word characters, so on
+#: SQLite a stored "🙂bananas" is one word that "bananas" does not find.
 WORD = re.compile(r"[^\W_]+")
 
 T = TypeVar("T")
+M = TypeVar("M", bound=peewee.Model)
 
 
 class QueryTooLong(AppError):
@@ -242,8 +245,8 @@ def search(
     past_end: bool,
     table: str,
     weights: Sequence[float],
-    load: Callable[[list[int]], dict[int, peewee.Model]],
-    make_hit: Callable[[peewee.Model, Terms], T],
+    load: Callable[[list[int]], dict[int, M]],
+    make_hit: Callable[[M, Terms], T],
 ) -> SearchPage[T]:
     check_paging(page, per_page)
     terms = parse_query(query)
@@ -264,7 +267,7 @@ def search(
     return SearchPage(items, total, page, per_page)
 
 
-def solutions_with_names() -> peewee.ModelSelect:
+def solutions_with_names() -> peewee.ModelSelect[Solution]:
     """Select solutions joined to their setter and solution type."""
     return (
         Solution.select(Solution, Setter, SolutionType)
