@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 
+import hypothesis
 import pytest
+from hypothesis import strategies
 from markupsafe import Markup
 
 from conftest import LEGACY_DB
@@ -263,6 +266,16 @@ def test_highlight_escapes_then_marks(text, query, expected):
     assert str(result) == expected
 
 
+@hypothesis.given(text=strategies.text(), query=strategies.text(max_size=50))
+def test_highlight_keeps_any_text_escaped(text, query):
+    result = str(search.highlight(text, search.parse_query(query)))
+    unmarked = result.replace("<mark>", "").replace("</mark>", "")
+
+    assert "<" not in unmarked
+    assert ">" not in unmarked
+    assert html.unescape(unmarked) == text
+
+
 def test_search_escapes_hostile_clue(app, rows):
     with app.app_context():
         hit = search.search_solutions("quietly").items[0]
@@ -326,6 +339,23 @@ def test_search_survives_hostile_query(app, client, rows, query):
     assert cue_words.total >= 0
     assert response.status_code == 200
     assert b"<script>alert" not in response.data
+
+
+@hypothesis.settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture],
+)
+@hypothesis.given(query=strategies.text(max_size=search.MAX_QUERY_LENGTH))
+def test_search_accepts_any_short_text(app, rows, query):
+    with app.app_context():
+        solutions = search.search_solutions(query)
+        cue_words = search.search_cue_words(query)
+        suggestions = search.suggest_cue_words(query)
+
+    assert solutions.total >= 0
+    assert cue_words.total >= 0
+    assert len(suggestions) <= search.MAX_SUGGESTIONS
 
 
 @pytest.mark.parametrize("length", [201, 5000])
