@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -152,7 +153,9 @@ CUE_WORDS = [
 ]
 
 
-def add_named(model: type, rows: list[tuple[str, str]], added: Counter[str]) -> dict:
+def add_named(
+    model: type[Any], rows: list[tuple[str, str]], added: Counter[str]
+) -> dict:
     """Add the missing (name, description) *rows* and return every row by name."""
     by_name = {}
     for name, description in rows:

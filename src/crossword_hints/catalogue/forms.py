@@ -101,7 +101,7 @@ def text_field(label: str, limit: int, *, required: bool = False) -> TextAreaFie
     )
 
 
-def row_field(label: str, model: type, plural: str) -> SelectField:
+def row_field(label: str, model: type[Any], plural: str) -> SelectField:
     """Build a drop-down of every row of *model* by name, with an empty first option."""
 
     def choices() -> list[tuple[Any, str]]:

@@ -95,7 +95,7 @@ def per_page() -> int:
     return value if isinstance(value, int) and value > 0 else 25
 
 
-def paginate(query: peewee.SelectQuery, what: str) -> Page:
+def paginate(query: peewee.ModelSelect, what: str) -> Page:
     """Return the requested page of *query*, or raise 404 past the last page.
 
     *what* names the rows in the message ("setters"). The first page of an
@@ -174,7 +174,7 @@ class Section:
 
     name: str
     url_prefix: str
-    model: type[ContentModel]
+    model: type[Any]
     form: type[FlaskForm]
     #: Title of the index page ("Setter types").
     title: str
@@ -188,9 +188,7 @@ class Section:
     unique: tuple[str, ...] = ("name",)
     references: list[Reference] = field(default_factory=list)
     #: Extra models selected with the rows, joined on the named fields.
-    joins: list[tuple[type[ContentModel], peewee.ForeignKeyField]] = field(
-        default_factory=list
-    )
+    joins: list[tuple[type[Any], peewee.ForeignKeyField]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.label = self.model.label
@@ -198,7 +196,7 @@ class Section:
 
     # -- Queries ---------------------------------------------------------------
 
-    def query(self) -> peewee.SelectQuery:
+    def query(self) -> peewee.ModelSelect:
         models = [self.model] + [model for model, _ in self.joins]
         query = self.model.select(*models)
         for model, foreign_key in self.joins:
@@ -232,7 +230,7 @@ class Section:
         lines = []
         for reference in self.references:
             child = reference.field.model
-            referring = child.select().where(reference.field == row.id)
+            referring = child.select().where(reference.field == row.get_id())
             count = referring.count()
             if not count:
                 continue
@@ -277,7 +275,9 @@ class Section:
         described = " and ".join(
             f"{self.form_label(name).lower()} “{values[name]}”" for name in self.unique
         )
-        return f"Another {self.label} (#{existing.id}) already has the {described}."
+        return (
+            f"Another {self.label} (#{existing.get_id()}) already has the {described}."
+        )
 
     def form_label(self, name: str) -> str:
         return getattr(self.form, name).args[0]
@@ -411,7 +411,7 @@ def make_blueprint(section: Section) -> Blueprint:  # noqa: C901
         children = []
         for reference in section.references:
             child = SECTIONS[reference.section]
-            query = child.query().where(reference.field == row.id)
+            query = child.query().where(reference.field == row.get_id())
             columns = [c for c in child.columns if c.key != reference.field.name]
             children.append((reference, child, columns, query))
 
@@ -595,7 +595,7 @@ def make_blueprint(section: Section) -> Blueprint:  # noqa: C901
 # -- The five sections ------------------------------------------------------------
 
 
-def by_name(model: type[ContentModel]) -> Callable[[], list[Any]]:
+def by_name(model: type[Any]) -> Callable[[], list[Any]]:
     return lambda: [fn.LOWER(model.name), model.name, model.id]
 
 
@@ -723,7 +723,7 @@ def define_sections() -> list[Section]:
             ],
             # Ids grow with every insert, and the legacy import keeps the
             # older app's ids, so the highest id is the newest solution.
-            order_by=lambda: [Solution.id.desc()],
+            order_by=lambda: [Solution.id.desc()],  # type: ignore[attr-defined]
             fields=["clue", "solution", "hint", "setter", "solution_type"],
             unique=(),
             joins=[(Setter, Solution.setter), (SolutionType, Solution.solution_type)],
@@ -754,7 +754,7 @@ def define_sections() -> list[Section]:
                 fn.LOWER(CueWord.cue_word),
                 CueWord.cue_word,
                 CueWord.meaning,
-                CueWord.id,
+                CueWord.id,  # type: ignore[attr-defined]
             ],
             fields=["cue_word", "meaning"],
             unique=("cue_word", "meaning"),
