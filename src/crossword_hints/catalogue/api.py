@@ -44,6 +44,11 @@ DIGITS = re.compile(r"[0-9]+", re.ASCII)
 # -- Request parameters ----------------------------------------------------------
 
 
+def shown(value: str, limit: int = 20) -> str:
+    """Return *value* quoted for an error message, cut to *limit* characters."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
 def single_argument(name: str) -> str | None:
     """Return query parameter *name*, rejecting one that is given twice."""
     values = request.args.getlist(name)
@@ -57,16 +62,15 @@ def single_argument(name: str) -> str | None:
 def int_argument(name: str, default: int, maximum: int | None = None) -> int:
     """Parse a positive whole-number query parameter.
 
-    Only ASCII digits are accepted, so ``1.0``, `` 1``, ``+1`` and ``1_0``
-    are rejected rather than read in some lenient way.
+    Only ASCII digits are accepted, so ``1.0``, ``+1``, ``1_0`` and values
+    with spaces are rejected rather than read in some lenient way.
     """
     raw = single_argument(name)
     if raw is None:
         return default
 
     if not DIGITS.fullmatch(raw):
-        shown = raw if len(raw) <= 20 else raw[:20] + "…"
-        raise AppError(f"{name} must be a whole number, not {shown!r}.")
+        raise AppError(f"{name} must be a whole number, not {shown(raw)}.")
 
     # Python refuses to convert integers of thousands of digits, and any
     # value this long is past every limit anyway.
@@ -102,7 +106,9 @@ def choice_argument(name: str, choices: tuple[str, ...]) -> str:
     if value is None:
         return choices[0]
     if value not in choices:
-        raise AppError(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+        raise AppError(
+            f"{name} must be one of {', '.join(choices)}, not {shown(value)}."
+        )
     return value
 
 
