@@ -10,7 +10,7 @@ import ldap
 import pytest
 
 from conftest import login
-from crossword_hints.auth.slapd import Slapd, process_alive
+from crossword_hints.auth.slapd import Slapd, SlapdError, process_alive
 from slapd_fixtures import PEOPLE, ldap_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,3 +163,30 @@ def test_dev_slapd_stops_only_its_own(tmp_path):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_failed_load_leaves_nothing_running(tmp_path):
+    broken = tmp_path / "broken.ldif"
+    broken.write_text("dn: uid=x,ou=Nowhere,dc=example,dc=org\nobjectClass: top\n")
+    server = Slapd("dc=example,dc=org", [broken], workdir=tmp_path / "slapd")
+
+    with pytest.raises(SlapdError, match="ldapmodify"):
+        server.start()
+
+    assert server.process is None
+    assert not (tmp_path / "slapd").exists()
+
+
+def test_dev_slapd_reports_bad_ldif(tmp_path):
+    broken = tmp_path / "broken.ldif"
+    broken.write_text("dn: uid=x,ou=Nowhere,dc=example,dc=org\nobjectClass: top\n")
+
+    result = subprocess.run(
+        [str(DEV_SLAPD), "start", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("dev-slapd: ldapmodify")

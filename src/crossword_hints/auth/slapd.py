@@ -257,7 +257,18 @@ class Slapd:
         return config
 
     def start(self) -> Slapd:
-        """Start slapd, wait until it responds and load the LDIF files."""
+        """Start slapd, wait until it responds and load the LDIF files.
+
+        On failure nothing is left behind: slapd is stopped and its folder
+        deleted before :class:`SlapdError` is raised.
+        """
+        try:
+            return self._start()
+        except (SlapdError, OSError):
+            self.stop()
+            raise
+
+    def _start(self) -> Slapd:
         config = self._write_config()
 
         for _attempt in range(3):
@@ -463,11 +474,7 @@ def main(argv: list[str] | None = None) -> int:
 def start_detached(ldif_files: list[Path], suffix: str | None, tls: bool) -> Slapd:
     """Start slapd, leave it running after this process exits, and print it."""
     server = Slapd(suffix or first_dn(ldif_files[0]), ldif_files, tls=tls)
-    try:
-        server.start()
-    except SlapdError:
-        server.stop()
-        raise
+    server.start()
 
     print(f"slapd is running with pid {server.pid}; data in {server.workdir}")
     print(f"Root DN {server.root_dn}, password {server.root_password}")
