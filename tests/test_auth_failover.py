@@ -82,6 +82,7 @@ def test_silent_server_gives_503(make_app, slapd, silent_server, caplog):
     response = login(client, "xword")
 
     assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
     assert "Directory unavailable" in response.get_data(as_text=True)
     assert "Directory unavailable at login" in caplog.text
     assert silent_server.connections

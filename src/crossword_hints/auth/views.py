@@ -153,7 +153,7 @@ def login() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     except DirectoryUnavailable as exc:
         log.warning("Directory unavailable at login: %s", exc)
         report_failure(typed, "directory unavailable")
-        return render_template("auth/unavailable.html"), 503
+        return render_template("auth/unavailable.html"), 503, {"Retry-After": "60"}
 
     throttle().record_success(username)
 
