@@ -14,6 +14,7 @@ import logging
 import pytest
 
 from conftest import ACCOUNTS, login
+from crossword_hints import create_app
 from crossword_hints.auth import directory
 from crossword_hints.auth.directory import DirectoryUnavailable, InvalidCredentials
 from crossword_hints.auth.ldap_directory import LdapDirectory, LdapSettings
@@ -320,3 +321,10 @@ def test_wrong_service_password_is_unavailable(slapd, caplog):
 
     assert "Invalid credentials" in caplog.text
     assert "not-the-password" not in caplog.text
+
+
+def test_app_stops_on_invalid_ldap_settings(app_config, tmp_path):
+    config = {**app_config, "LDAP_URL": "ldap://127.0.0.1:1/", "LDAP_BASE_DN": ""}
+
+    with pytest.raises(SystemExit, match="Invalid LDAP settings: LDAP_BASE_DN"):
+        create_app(config, instance_path=str(tmp_path / "instance"))

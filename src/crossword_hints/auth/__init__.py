@@ -158,11 +158,18 @@ def create_directory(app: Flask) -> Directory:
 
     An LDAP server when ``LDAP_URL`` is set, else the read-only directory
     loaded from ``DIRECTORY_LDIF``.
+
+    :raises SystemExit: an ``LDAP_*`` setting is invalid; the message names
+        it, and the command line prints it without a traceback.
     """
     if app.config.get("LDAP_URL"):
         from .ldap_directory import LdapDirectory, LdapSettings
 
-        return LdapDirectory(LdapSettings.from_config(app.config))
+        try:
+            settings = LdapSettings.from_config(app.config)
+        except ValueError as exc:
+            raise SystemExit(f"Invalid LDAP settings: {exc}") from exc
+        return LdapDirectory(settings)
 
     from .ldif import DEMO_FILES, LdifDirectory
 
