@@ -10,6 +10,7 @@ anonymously.
 from __future__ import annotations
 
 import logging
+import socket
 
 import pytest
 
@@ -328,3 +329,24 @@ def test_app_stops_on_invalid_ldap_settings(app_config, tmp_path):
 
     with pytest.raises(SystemExit, match="Invalid LDAP settings: LDAP_BASE_DN"):
         create_app(config, instance_path=str(tmp_path / "instance"))
+
+
+@pytest.mark.parametrize("mode", ["search", "search-as-service"])
+def test_referrals_are_never_followed(fresh_slapd, mode):
+    with socket.socket() as target:
+        target.bind(("127.0.0.1", 0))
+        target.listen(4)
+        target.settimeout(0.5)
+        port = target.getsockname()[1]
+        fresh_slapd.load_text(
+            f"dn: ou=Elsewhere,{PEOPLE}\nobjectClass: referral\n"
+            "objectClass: extensibleObject\nou: Elsewhere\n"
+            f"ref: ldap://127.0.0.1:{port}/ou=Elsewhere,{PEOPLE}\n"
+        )
+        backend = backend_for(fresh_slapd, mode)
+
+        assert backend.authenticate("xword", ACCOUNTS["xword"]).uid == "xword"
+        with pytest.raises(InvalidCredentials):
+            backend.authenticate("nobody", "admin-pass")
+        with pytest.raises(TimeoutError):
+            target.accept()
