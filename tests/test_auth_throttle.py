@@ -138,3 +138,22 @@ def test_broken_storage_lets_logins_through(client, caplog):
     assert attempt(client, "xword", "wrong-pass").status_code == 401
     assert attempt(client, "setter").status_code == 302
     assert "rate-limit storage failed" in caplog.text
+
+
+def test_wrong_current_passwords_get_429(client):
+    assert attempt(client, "setter").status_code == 302
+    statuses = []
+    for _ in range(4):
+        response = client.post(
+            "/password",
+            data={
+                "current_password": "wrong-pass",
+                "new_password": "a-new-Editor-pass-7",
+                "confirm_password": "a-new-Editor-pass-7",
+                "csrf_token": csrf_token(client, "/password"),
+            },
+        )
+        statuses.append(response.status_code)
+
+    assert statuses == [400, 400, 400, 429]
+    assert TOO_MANY in response.get_data(as_text=True)
