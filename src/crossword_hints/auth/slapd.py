@@ -155,6 +155,9 @@ class Slapd:
     """A slapd process of our own, with its configuration and data in *workdir*.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`.
+    With *detached*, slapd runs in a session of its own and outlives this
+    process; otherwise it shares the terminal's process group, so Ctrl-C
+    stops it together with the tests.
     """
 
     def __init__(
@@ -166,8 +169,10 @@ class Slapd:
         password_policy: bool = True,
         root_password: str | None = None,
         workdir: str | os.PathLike[str] | None = None,
+        detached: bool = False,
     ) -> None:
         self.suffix = suffix
+        self.detached = detached
         self.ldif_files = [Path(path) for path in ldif_files]
         self.tls = tls
         self.password_policy = password_policy
@@ -286,7 +291,7 @@ class Slapd:
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=self.detached,
             )
             log_file.close()
             if self._wait_until_responding():
@@ -473,7 +478,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def start_detached(ldif_files: list[Path], suffix: str | None, tls: bool) -> Slapd:
     """Start slapd, leave it running after this process exits, and print it."""
-    server = Slapd(suffix or first_dn(ldif_files[0]), ldif_files, tls=tls)
+    server = Slapd(
+        suffix or first_dn(ldif_files[0]), ldif_files, tls=tls, detached=True
+    )
     server.start()
 
     print(f"slapd is running with pid {server.pid}; data in {server.workdir}")
