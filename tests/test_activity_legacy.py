@@ -150,6 +150,11 @@ def test_unreadable_entries_are_kept_verbatim(app, runner, tmp_path):
     ]
     assert [e.act_action for e in unparsed] == [text for *_, text in odd]
     assert history[-1].version == 3
+    with app.app_context():
+        assert state_at("crossword_solutions", "336", 3) is None
+        assert state_at("crossword_solutions", "336", 2).values["solution_hint"] == (
+            "Line from a play"
+        )
 
 
 @pytest.mark.parametrize(

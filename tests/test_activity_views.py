@@ -436,3 +436,21 @@ def test_unique_clash_restore_is_409(catalogue, as_admin, app):
     assert f"is already used by crossword_setters {other.id}" in page_text(response)
     with app.app_context():
         assert Setter.get_by_id(setter_id).name == "Bellows"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=SUM(A1)", "'=SUM(A1)"),
+        ("@cmd", "'@cmd"),
+        ("-1", "-1"),
+        ("-2.5", "-2.5"),
+        ("- item", "'- item"),
+        ("plain", "plain"),
+        (None, ""),
+    ],
+)
+def test_csv_cell_defuses_formulas(value, expected):
+    from crossword_hints.activity.report import cell
+
+    assert cell(value) == expected

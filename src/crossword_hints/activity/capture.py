@@ -58,6 +58,14 @@ def options_for(model: type[peewee.Model]) -> Options | None:
     return _options.get(model)
 
 
+def logged_options(model: type[peewee.Model]) -> Options:
+    """Return the options of a model known to be logged."""
+    options = _options.get(model)
+    if options is None:
+        raise TypeError(f"{model.__name__} is not logged in the activity log")
+    return options
+
+
 def model_for(item_type: str) -> type[peewee.Model] | None:
     """Return the logged model whose table is *item_type*, if any."""
     return _by_table.get(item_type)
@@ -422,7 +430,9 @@ class LoggedDelete(ModelDelete):
             before = select_where(self.model, self._where, database, lock_rows=True)
             apply_cascades(self.model, before, database)
             result = super()._execute(database)
-            batch.deleted(before)
+            # A LIMIT may have spared some of the matching rows.
+            remaining = select_keys(self.model, list(before), database)
+            batch.deleted({k: row for k, row in before.items() if k not in remaining})
         return result
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import peewee
 
 from . import context
-from .capture import model_for, options_for, record_of
+from .capture import logged_options, model_for, record_of
 from .chain import lock, snapshot_every
 from .models import ActivityLog
 from .values import MASKED, from_json, short, to_json
@@ -140,7 +140,7 @@ def entries_from_base(item_type: str, item_id: str, version: int) -> list[Activi
 def state_at(item_type: str, item_id: str, version: int) -> State | None:
     """Rebuild one record at *version*; ``None`` if the log cannot tell."""
     entries = entries_from_base(item_type, item_id, version)
-    if not entries or entries[-1].version != version:
+    if not entries or entries[-1].version != version or entries[-1].is_unparsed:
         return None
 
     values: dict[str, Any] | None = None
@@ -258,7 +258,7 @@ def fill_values(
     current: dict[str, Any] | None,
 ) -> None:
     """Decide the value of every column, noting skipped and defaulted ones."""
-    options = options_for(model)
+    options = logged_options(model)
     meta = model._meta
     pk = meta.primary_key
 
@@ -416,7 +416,7 @@ def write_restore(model: type[peewee.Model], plan: Plan) -> None:
             instance = model(**plan.values)
 
         # Only a row that stayed in place can have edit forms open on it.
-        options = options_for(model)
+        options = logged_options(model)
         if plan.exists and options.on_restore is not None:
             options.on_restore(instance)
         instance.save(force_insert=not plan.exists)

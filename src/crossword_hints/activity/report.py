@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,6 +24,9 @@ from .values import loads
 
 #: Maximum length of a filter's text, in characters.
 FILTER_MAX = 200
+
+#: A plain number, which a spreadsheet reads as a number, not a formula.
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 #: Rows read per statement while exporting.
 EXPORT_BATCH = 500
@@ -366,7 +370,11 @@ def cell(value: Any) -> Any:
         return value.isoformat()
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if (
+        isinstance(value, str)
+        and value[:1] in ("=", "+", "-", "@", "\t", "\r")
+        and not NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 

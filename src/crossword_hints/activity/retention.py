@@ -17,7 +17,7 @@ from datetime import datetime
 
 import peewee
 
-from .chain import NewEntry, append, lock, read_head
+from .chain import ActivityWriteError, NewEntry, append, lock, read_head
 from .history import state_at
 from .models import ActivityLog, ChainHead
 
@@ -47,6 +47,8 @@ def prune(
     with database.atomic() as transaction:
         lock(database)
         head = read_head(database)
+        if head is None:
+            raise ActivityWriteError("its chain head row is missing")
         kept_from = (
             ActivityLog.select(peewee.fn.MIN(ActivityLog.id))
             .where(ActivityLog.created_at >= before)
