@@ -32,10 +32,12 @@ def test_search_open_result_and_page(site, page):
     expect(main).to_contain_text("Initially every mother understands a big bird (3)")
     expect(main).to_contain_text("Quillon")
 
-    page.get_by_role("navigation", name="Sections").get_by_role(
+    solutions_link = page.get_by_role("navigation", name="Sections").get_by_role(
         "link", name="Solutions"
-    ).click()
+    )
+    solutions_link.click()
     expect(page).to_have_url(re.compile(r"/crossword-solutions/$"))
+    expect(solutions_link).to_have_attribute("aria-current", "page")
 
     seen: list[str] = []
     for page_number in (1, 2, 3):
