@@ -113,25 +113,31 @@ def time_call(func: Callable[[], object]) -> float:
 
 
 def time_alternating(
-    first: Callable[[int], object], second: Callable[[int], object], rounds: int
+    first: Callable[[int], object],
+    second: Callable[[int], object],
+    rounds: int,
+    second_every: int = 1,
 ) -> tuple[list[float], list[float]]:
     """Time *rounds* calls of each function, the two taking turns.
 
     Both functions get the round number, so that a round can give both
     sides the same input. The order flips every round, so that neither
     side always runs right after the other has warmed or filled a cache.
-    Returns the seconds of every call of *first*, then of *second*.
+    With *second_every* above 1, *second* runs only in every so many
+    rounds, for a slow baseline whose time hardly varies from call to
+    call. Returns the seconds of every call of *first*, then of *second*.
     """
     first_times: list[float] = []
     second_times: list[float] = []
 
     for index in range(rounds):
-        if index % 2 == 0:
-            first_times.append(time_call(functools.partial(first, index)))
-            second_times.append(time_call(functools.partial(second, index)))
-        else:
-            second_times.append(time_call(functools.partial(second, index)))
-            first_times.append(time_call(functools.partial(first, index)))
+        turns = [(first, first_times)]
+        if index % second_every == 0:
+            turns.append((second, second_times))
+        if (index // second_every) % 2 == 1:
+            turns.reverse()
+        for func, times in turns:
+            times.append(time_call(functools.partial(func, index)))
 
     return first_times, second_times
 

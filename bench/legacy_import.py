@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 #: Rows in the legacy database per scale, over all tables.
 SIZES = {
     "tiny": 500,
-    "default": 100_000,
+    "default": 50_000,
     "full": 1_000_000,
 }
 

@@ -48,6 +48,9 @@ MAX_RATIO = 0.05
 MAX_P95 = 0.020
 PER_PAGE = 25
 
+#: The LIKE scan runs in one round of this many.
+SCAN_EVERY = 4
+
 
 def planned(context: Context) -> list[Figure]:
     solutions, queries = context.pick(SIZES)
@@ -57,7 +60,8 @@ def planned(context: Context) -> list[Figure]:
             compared_with="a `LIKE '%word%'` scan of the same table (count and"
             " first page)",
             goal=f"at most {MAX_RATIO}; p95 under {MAX_P95 * 1000:.0f} ms",
-            size=f"{format_count(solutions)} solutions, {queries} one-word queries",
+            size=f"{format_count(solutions)} solutions, {queries} one-word queries"
+            f" (a scan for every {SCAN_EVERY}th)",
         )
         for label in ("SQLite", "PostgreSQL")
     ]
@@ -95,7 +99,11 @@ def measure(context: Context, backend: str, figure: Figure, search_solutions) ->
             def scan(index: int) -> None:
                 like_scan(words[index])
 
-            search_times, scan_times = time_alternating(search, scan, queries)
+            # A scan reads the whole table whatever the word, so a quarter of
+            # the queries are enough to time it.
+            search_times, scan_times = time_alternating(
+                search, scan, queries, second_every=SCAN_EVERY
+            )
 
             common = data.WordSource().words[0]
             common_page = search_solutions(common, 1, PER_PAGE)
