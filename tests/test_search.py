@@ -471,6 +471,16 @@ def test_search_pages_solutions(app, many_rows):
     assert [page.pages for page in pages] == [3, 3, 3]
 
 
+def test_search_lists_many_matches_newest_first(app, many_rows, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RANKED", 11)
+    with app.app_context():
+        pages = [search.search_solutions("pendulum", n, 5) for n in (1, 2, 3)]
+
+    ids = [hit.solution.id for page in pages for hit in page.items]
+    assert ids == sorted(ids, reverse=True)
+    assert len(ids) == 12
+
+
 def test_search_past_end_raises_not_found(app, many_rows):
     with app.app_context():
         with pytest.raises(search.NotFound):

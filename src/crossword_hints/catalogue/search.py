@@ -41,6 +41,11 @@ MAX_QUERY_LENGTH = 200
 #: match a large share of all rows and tell the user little.
 MIN_PREFIX_LENGTH = 3
 
+#: Most matches that are sorted by relevance. Ranking reads every match,
+#: so a common word in a large catalogue would cost far more than the page
+#: it fills; beyond this many matches, the newest rows come first instead.
+MAX_RANKED = 5000
+
 #: Most suggestions that autocomplete returns.
 MAX_SUGGESTIONS = 10
 
@@ -207,32 +212,48 @@ def count_matches(table: str, terms: Terms) -> int:
     return db.database.execute_sql(sql, params).fetchone()[0]
 
 
-def ranked_ids(
-    table: str, weights: Sequence[float], terms: Terms, offset: int, limit: int
+def page_of_ids(
+    table: str,
+    weights: Sequence[float],
+    terms: Terms,
+    offset: int,
+    limit: int,
+    ranked: bool,
 ) -> list[int]:
-    """Return ids of matching rows of *table*, best first, then by id.
+    """Return ids of one page of matching rows of *table*.
 
-    *weights* rank a match per searched column, in the migration's column
-    order. They lie between 0 and 1, because PostgreSQL's ``ts_rank``
-    rejects others.
+    With *ranked*, rows come best first and then by id, and *weights* rank
+    a match per searched column, in the migration's column order. They lie
+    between 0 and 1, because PostgreSQL's ``ts_rank`` rejects others.
+    Without *ranked*, the newest rows (highest ids) come first.
     """
     if db.is_postgres():
-        # ts_rank takes four weights, for labels D, C, B and A in that order.
-        padded = [*weights, 0.0, 0.0, 0.0][:4]
-        sql = (
-            f"SELECT id FROM {table}"
-            " WHERE search_vector @@ to_tsquery('simple', %s)"
-            " ORDER BY ts_rank(%s::float4[], search_vector,"
-            " to_tsquery('simple', %s)) DESC, id LIMIT %s OFFSET %s"
-        )
         query = terms.tsquery()
-        params: tuple = (query, list(reversed(padded)), query, limit, offset)
+        where = "search_vector @@ to_tsquery('simple', %s)"
+        if ranked:
+            # ts_rank takes four weights, for labels D, C, B and A in order.
+            padded = [*weights, 0.0, 0.0, 0.0][:4]
+            order = (
+                "ts_rank(%s::float4[], search_vector, to_tsquery('simple', %s))"
+                " DESC, id"
+            )
+            params: tuple = (query, list(reversed(padded)), query, limit, offset)
+        else:
+            order = "id DESC"
+            params = (query, limit, offset)
+        sql = (
+            f"SELECT id FROM {table} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s"
+        )
     else:
         fts = f"{table}_fts"
-        bm25_weights = ", ".join(str(weight) for weight in weights)
+        if ranked:
+            bm25_weights = ", ".join(str(weight) for weight in weights)
+            order = f"bm25({fts}, {bm25_weights}), rowid"
+        else:
+            order = "rowid DESC"
         sql = (
             f"SELECT rowid FROM {fts} WHERE {fts} MATCH ?"
-            f" ORDER BY bm25({fts}, {bm25_weights}), rowid LIMIT ? OFFSET ?"
+            f" ORDER BY {order} LIMIT ? OFFSET ?"
         )
         params = (terms.fts5(), limit, offset)
     return [row[0] for row in db.database.execute_sql(sql, params).fetchall()]
@@ -259,7 +280,9 @@ def search(
             check_page_exists(page, total, per_page)
         return SearchPage([], total, page, per_page)
 
-    ids = ranked_ids(table, weights, terms, (page - 1) * per_page, per_page)
+    offset = (page - 1) * per_page
+    ranked = total <= MAX_RANKED
+    ids = page_of_ids(table, weights, terms, offset, per_page, ranked)
     rows = load(ids)
     # A row deleted between the two queries is simply left out.
     items = [make_hit(rows[row_id], terms) for row_id in ids if row_id in rows]
