@@ -10,6 +10,8 @@ Every word must occur somewhere in the row (in any searched column). The
 last word also matches as a prefix when it is at least
 :data:`MIN_PREFIX_LENGTH` characters long and the query does not end with
 a space or punctuation, so "initi" finds "initially" while the user types.
+Results come best first, or newest first when there are more than
+:data:`MAX_RANKED` of them.
 
 The functions here need no request: they use the bound database, so a
 script can call them after :func:`crossword_hints.create_app`.
