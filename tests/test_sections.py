@@ -279,3 +279,14 @@ def test_solutions_newest_first(app, client, samples):
 
     text = main_text(client.get("/crossword-solutions/"))
     assert text.find("PEAR") < text.find("CARPET") < text.find("SILENT")
+
+
+@pytest.mark.parametrize(("account", "shown"), [(None, False), ("setter", True)])
+def test_history_link_for_editors(client, samples, account, shown):
+    from conftest import login
+
+    if account:
+        assert login(client, account).status_code == 302
+
+    text = main_text(client.get(f"/crossword-solutions/{samples.silent}"))
+    assert ("History</a>" in text) is shown
