@@ -111,9 +111,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("CROSSWORD_HINTS_BENCH_DATABASE", DEFAULT_POSTGRES_URL),
+        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
         help="PostgreSQL server to make a scratch schema in (default:"
-        " $CROSSWORD_HINTS_BENCH_DATABASE or %(default)s)",
+        " $BENCH_POSTGRES_URL or %(default)s)",
     )
     parser.add_argument(
         "--no-profile",

@@ -336,6 +336,18 @@ class Profile:
     leaders: str
     #: Calls per profiled call, by function name.
     calls: dict[str, float] = field(default_factory=dict)
+    #: Own seconds per profiled call, by function and where it is defined.
+    own_times: dict[str, float] = field(default_factory=dict)
+
+    def share(self, pattern: str) -> float:
+        """Return the fraction of own time in functions matching *pattern*."""
+        total = sum(self.own_times.values())
+        matching = sum(
+            seconds
+            for where, seconds in self.own_times.items()
+            if re.search(pattern, where)
+        )
+        return matching / total if total else 0.0
 
 
 def profile_calls(func: Callable[[], object], calls: int, top: int = 12) -> Profile:
@@ -378,7 +390,8 @@ def summarize_stats(stats: pstats.Stats, calls: int, top: int = 12) -> Profile:
         f"`{where}` ({format_seconds(own / calls)} per call)"
         for own, _, _, where in rows[:3]
     )
-    return Profile("\n".join(lines), leaders, call_counts)
+    own_times = {where: own / calls for own, _, _, where in rows}
+    return Profile("\n".join(lines), leaders, call_counts, own_times)
 
 
 def explain_miss(figure: Figure, reason: str, profile: Profile | None) -> None:
