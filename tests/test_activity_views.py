@@ -229,6 +229,8 @@ def test_report_filters(catalogue, as_admin, app, query, expected):
         {"before": "abc"},
         {"since": "2024-05-02", "until": "2024-05-01"},
         {"before": "999999"},
+        {"q": "a\x00b"},
+        {"actor": "\x00"},
     ],
 )
 def test_report_rejects_bad_input(as_admin, query):
@@ -359,6 +361,11 @@ def test_history_of_unknown_record_is_404(as_admin):
     assert as_admin.get("/activity/crossword_solutions/999").status_code == 404
     assert as_admin.get("/activity/no-such-type!/1").status_code == 404
     assert as_admin.get("/activity/deleted/unknown_table").status_code == 404
+    assert as_admin.get("/activity/crossword_solutions/%00").status_code == 404
+    assert (
+        as_admin.get("/activity/crossword_solutions/%00/restore/1").status_code == 404
+    )
+    assert as_admin.get("/activity/crossword_solutions/" + "9" * 65).status_code == 404
 
 
 def test_restore_of_missing_version_is_404(catalogue, as_admin):

@@ -96,6 +96,9 @@ class Filters:
             value = (args.get(name) or "").strip()
             if len(value) > FILTER_MAX:
                 raise BadRequest(f"{name} is longer than {FILTER_MAX} characters.")
+            # PostgreSQL rejects NUL in any text, and no entry contains one.
+            if "\x00" in value:
+                raise BadRequest(f"{name} must not contain a NUL character.")
             return value
 
         filters = cls(

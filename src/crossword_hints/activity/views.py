@@ -127,7 +127,12 @@ def pairs(data: dict) -> list[Change]:
 
 
 def check_item(item_type: str, item_id: str) -> None:
-    if not ITEM_TYPE.fullmatch(item_type) or len(item_id) > ITEM_ID_MAX:
+    # PostgreSQL rejects NUL in text, and no logged id contains one.
+    if (
+        not ITEM_TYPE.fullmatch(item_type)
+        or len(item_id) > ITEM_ID_MAX
+        or "\x00" in item_id
+    ):
         raise NotFound("There is no such record in the activity log.")
 
 

@@ -5,7 +5,7 @@
 catalogue tables, so the history and the rows it describes commit together.
 
 The older app wrote the whole record on every change, as ``field: value``
-lines; a value may span lines, so a line that does not start with one of
+lines. A value may span lines, so a line that does not start with one of
 the table's field names and ``": "`` continues the value before it.
 Consecutive entries of one record become real diffs here. Actors, times
 and the old text (``act_action``) are kept as they were. An entry that
