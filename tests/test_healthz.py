@@ -1,4 +1,4 @@
-"""/healthz answers 200 while the database answers and 503 when it does not."""
+"""/healthz returns 200 while the database responds and 503 when it does not."""
 
 from __future__ import annotations
 

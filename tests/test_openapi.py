@@ -2,7 +2,7 @@
 
 schemathesis generates requests from the document, valid and invalid, and
 checks each response: its status is documented, its body matches the
-schema, invalid input is rejected with 4xx, and nothing answers 5xx.
+schema, invalid input is rejected with 4xx, and no response is a 5xx.
 """
 
 from __future__ import annotations

@@ -372,7 +372,7 @@ def openapi_view() -> Response:
 
 @health.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    """Report whether the database answers, for load balancers and monitors.
+    """Report whether the database responds, for load balancers and monitors.
 
     The view reads no session and sets no cookie, so probes stay cheap.
     """

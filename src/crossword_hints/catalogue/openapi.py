@@ -216,7 +216,7 @@ def json_response(description: str, schema: dict) -> dict:
 
 COMMON_ERRORS = {
     "400": error_response("An invalid parameter."),
-    "503": error_response("The database is not answering."),
+    "503": error_response("The database is not responding."),
 }
 
 
@@ -326,10 +326,10 @@ def paths() -> dict[str, dict]:
     }
     result["/healthz"] = {
         "get": {
-            "summary": "Report whether the database answers.",
+            "summary": "Report whether the database responds.",
             "responses": {
-                "200": json_response("The database answers.", ref("Health")),
-                "503": json_response("The database does not answer.", ref("Health")),
+                "200": json_response("The database responds.", ref("Health")),
+                "503": json_response("The database does not respond.", ref("Health")),
             },
         }
     }
@@ -345,7 +345,7 @@ def document(per_page: int, max_per_page: int) -> dict:
             "version": __version__,
             "description": "Read-only access to setters, solution types, "
             "solutions and cue words, with full-text search. Every endpoint "
-            "answers GET only.",
+            "accepts GET only.",
         },
         "paths": paths(),
         "components": {

@@ -36,19 +36,20 @@ from .models import CueWord, Setter, Solution, SolutionType
 
 log = logging.getLogger(__name__)
 
-#: Longest query in characters; a longer one is rejected with 400.
+#: Maximum query length in characters. A longer query is rejected with 400.
 MAX_QUERY_LENGTH = 200
 
 #: Shortest last word that also matches as a prefix. Shorter prefixes
 #: match a large share of all rows and tell the user little.
 MIN_PREFIX_LENGTH = 3
 
-#: Most matches that are sorted by relevance. Ranking reads every match,
-#: so a common word in a large catalogue would cost far more than the page
-#: it fills; beyond this many matches, the newest rows come first instead.
+#: Maximum number of matches that are sorted by relevance. Ranking reads
+#: every match, so a common word in a large catalogue would cost far more
+#: than the page it fills. Beyond this many matches, the newest rows come
+#: first instead.
 MAX_RANKED = 5000
 
-#: Most suggestions that autocomplete returns.
+#: Maximum number of suggestions that autocomplete returns.
 MAX_SUGGESTIONS = 10
 
 #: A word: letters and digits of any script. Everything else separates
