@@ -83,6 +83,44 @@ STANDARD_ERRORS = {
 }
 
 
+#: Driver error codes meaning the database cannot grow: SQLite's result
+#: code name and PostgreSQL's SQLSTATE ``disk_full``.
+STORAGE_FULL = {"SQLITE_FULL", "53100"}
+
+#: SQLite result codes of a file that is damaged or is no database at all.
+DAMAGED_FILE = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+
+
+def driver_codes(exc: BaseException | None) -> set[str]:
+    """Collect the driver error codes of *exc* and the exceptions behind it.
+
+    Peewee re-raises driver errors as its own classes, and the activity
+    log raises its own error from those, so the code sits further down.
+    """
+    codes = set()
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        for name in ("sqlite_errorname", "sqlstate"):
+            code = getattr(exc, name, None)
+            if code:
+                codes.add(code)
+        exc = exc.__cause__ or exc.__context__
+    return codes
+
+
+def storage_full_response() -> Response:
+    response = render_error(
+        507,
+        "Database full",
+        "The database is full, so nothing was saved by this request. You can "
+        "still read the site; an operator must free space before anyone can "
+        "save changes.",
+    )
+    response.headers["Retry-After"] = "300"
+    return response
+
+
 def size_text(size: int) -> str:
     """Return *size* bytes as a short text such as ``1 MB`` or ``512 KB``."""
     for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
@@ -161,6 +199,11 @@ def render_error(status: int, title: str, message: str, **details: Any) -> Respo
 def init_app(app: Flask) -> None:
     @app.errorhandler(AppError)
     def handle_app_error(exc: AppError) -> Response:
+        if exc.status == 503 and driver_codes(exc) & STORAGE_FULL:
+            log.warning(
+                "Database full during %s %s: %s", request.method, request.path, exc
+            )
+            return storage_full_response()
         return render_error(exc.status, exc.title, exc.message, **exc.details)
 
     @app.errorhandler(HTTPException)
@@ -176,6 +219,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(peewee.OperationalError)
     @app.errorhandler(peewee.InterfaceError)
     def handle_database_down(exc: Exception) -> Response:
+        if driver_codes(exc) & STORAGE_FULL:
+            log.warning(
+                "Database full during %s %s: %s", request.method, request.path, exc
+            )
+            return storage_full_response()
+
         log.warning(
             "Database unavailable during %s %s: %s", request.method, request.path, exc
         )
@@ -186,6 +235,24 @@ def init_app(app: Flask) -> None:
             "please try again in a minute.",
         )
         response.headers["Retry-After"] = "30"
+        return response
+
+    @app.errorhandler(peewee.DatabaseError)
+    def handle_database_error(exc: peewee.DatabaseError) -> Response:
+        if not driver_codes(exc) & DAMAGED_FILE:
+            # Any other database error is a fault in the code: Flask logs it
+            # with its traceback and answers 500, as for any other exception.
+            raise exc
+
+        log.error("The database file is damaged: %s", exc)
+        response = render_error(
+            503,
+            "Service unavailable",
+            "The database file is damaged, so the site cannot read or save "
+            "anything. Nothing was saved by this request; an operator must "
+            "restore the database from a backup.",
+        )
+        response.headers["Retry-After"] = "300"
         return response
 
     @app.errorhandler(InternalServerError)

@@ -15,8 +15,10 @@ import os
 import re
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_from_bytes
 
 from flask import Flask, Response, session
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -174,6 +176,32 @@ def configure_proxy(app: Flask) -> None:
         )
 
 
+#: Query-string characters passed on as they are: printable ASCII but space.
+QUERY_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
+
+
+def percent_encode_query(wsgi_app: Callable) -> Callable:
+    """Wrap *wsgi_app* so that raw bytes in the query string arrive percent-encoded.
+
+    Browsers percent-encode them, but a hand-made request need not, and
+    Werkzeug decodes a raw query string as strict UTF-8, so an invalid byte
+    there would end the request in a 500 instead of a 400.
+    """
+
+    def wrapped(environ: dict[str, Any], start_response: Callable) -> Any:
+        query = environ.get("QUERY_STRING", "")
+        if not query.isascii() or not query.isprintable():
+            try:
+                raw = query.encode("latin-1")
+            except UnicodeEncodeError:
+                # PEP 3333 servers pass bytes as latin-1 text; others may not.
+                raw = query.encode("utf-8", errors="surrogateescape")
+            environ["QUERY_STRING"] = quote_from_bytes(raw, safe=QUERY_SAFE)
+        return wsgi_app(environ, start_response)
+
+    return wrapped
+
+
 def check_environment_name(app: Flask) -> None:
     # A misspelt "production" would otherwise run with development defaults:
     # a key generated on the spot and cookies without the Secure flag.
@@ -190,6 +218,7 @@ def init_app(app: Flask) -> None:
     configure_secret_key(app)
     configure_cookies(app)
     configure_proxy(app)
+    app.wsgi_app = percent_encode_query(app.wsgi_app)  # type: ignore[method-assign]
     headers = security_headers(app)
 
     @app.after_request

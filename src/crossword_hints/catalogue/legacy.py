@@ -582,7 +582,8 @@ def import_legacy(
             else:
                 advance_sequences()
     except peewee.PeeweeException as exc:
-        log.error("Legacy import from %s failed", source.path, exc_info=True)
+        # No traceback: the command prints this error as its one-line message.
+        log.error("Legacy import from %s failed: %s", source.path, exc)
         raise LegacyImportError(
             f"The import failed and was rolled back, nothing was written: {exc}"
         ) from None

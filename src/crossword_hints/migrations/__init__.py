@@ -7,6 +7,7 @@ the application's models never change what an old migration does.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import peewee
@@ -17,8 +18,21 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent
 
 
+class MigrationLog(logging.LoggerAdapter):
+    """Logs peewee-migrate's messages, its failures without a traceback.
+
+    A failed migration is re-raised, and ``init-db`` reports it in one
+    line; a traceback in the log would bury that line.
+    """
+
+    def exception(self, msg: object, *args: object, **kwargs: object) -> None:
+        kwargs.pop("exc_info", None)
+        error = sys.exc_info()[1]
+        self.error(f"{msg} (%s)", *args, error, **kwargs)  # type: ignore[arg-type]
+
+
 def router(db: peewee.Database) -> Router:
-    return Router(db, migrate_dir=MIGRATIONS_DIR, logger=log)
+    return Router(db, migrate_dir=MIGRATIONS_DIR, logger=MigrationLog(log, {}))
 
 
 def pending(db: peewee.Database) -> list[str]:
