@@ -303,6 +303,26 @@ def test_edit_form_stores_text_exactly(as_admin, samples, section, data):
         check_saved(as_admin, section, row_id, {field.name: expected[field.name]})
 
 
+@pytest.mark.parametrize("section", FORM_SECTIONS, ids=SECTION_IDS)
+def test_missing_optional_field_stores_empty(as_admin, samples, section):
+    # A hand-made request may leave out an optional field entirely.
+    path = f"{section.prefix}/new"
+    values = {
+        field.name: f"Only {field.name}" for field in section.fields if field.required
+    }
+    values.update(section.fixed_values(samples))
+    values["csrf_token"] = csrf_token(as_admin, path)
+
+    response = as_admin.post(path, data=values)
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    row_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    stored = as_admin.get(f"{section.api}/{row_id}").get_json()
+    for field in section.fields:
+        if not field.required:
+            assert stored[field.name] == "", field.name
+
+
 @PROPERTY_SETTINGS
 @hypothesis.given(choice=hostile_text)
 def test_drop_down_rejects_unknown_choice(as_admin, samples, choice):

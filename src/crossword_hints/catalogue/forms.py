@@ -91,11 +91,17 @@ def line_field(label: str, limit: int, *, required: bool = True) -> StringField:
     )
 
 
+def empty_if_missing(value: Any) -> Any:
+    # A request that leaves an optional text area out entirely stores an
+    # empty text, as a browser sending it empty does, never NULL.
+    return "" if value is None else value
+
+
 def text_field(label: str, limit: int, *, required: bool = False) -> TextAreaField:
     presence = DataRequired(f"Enter the {label.lower()}.") if required else Optional()
     return TextAreaField(
         label,
-        filters=[normalize_newlines, strip],
+        filters=[normalize_newlines, strip, empty_if_missing],
         validators=[presence, Length(max=limit, message=TOO_LONG), plain_text],
         description=f"Up to {limit} characters.",
     )
