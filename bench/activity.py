@@ -75,7 +75,7 @@ def stored_entry(entry_id: int) -> dict[str, Any]:
 
 
 def create_solution(hint: str) -> Any:
-    """Insert one solution through the model, so that the log sees its insert.
+    """Insert one solution through the model, so that the log records the insert.
 
     The catalogue's setters and solution types must exist already.
     """

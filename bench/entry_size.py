@@ -125,9 +125,10 @@ def largest_columns(entry: dict, text_length: int) -> str:
     )
     parts = [f"`{name}` {format_bytes(size)}" for size, name in sizes[:3] if size]
     return (
-        f"of the first edit's entry, {', '.join(parts)}, for a change of one"
-        f" word in a {text_length:,}-character text: the entry stores whole"
-        " values of the changed field rather than the words that changed."
+        f"the largest columns of the first edit's entry are {', '.join(parts)},"
+        f" for a change of one word in a {text_length:,}-character text. The"
+        " entry stores whole values of the changed field rather than the words"
+        " that changed."
     )
 
 

@@ -63,7 +63,7 @@ class Figure:
 
 @dataclass
 class Context:
-    """What a benchmark needs to know about the run."""
+    """The settings of the run that every benchmark reads."""
 
     scale: str
     workdir: Path
@@ -231,7 +231,7 @@ class ChildRun:
 
 #: A launcher that runs a command and writes its time and peak memory to
 #: the file named first. The command is forked from this small process
-#: rather than from the benchmark: Linux carries a parent's peak resident
+#: rather than from the benchmark. Linux carries a parent's peak resident
 #: memory over to a child through fork and exec, so a child of the large
 #: benchmark process would report at least the benchmark's own peak.
 LAUNCHER = """\
@@ -353,8 +353,8 @@ class Profile:
 def profile_calls(func: Callable[[], object], calls: int, top: int = 12) -> Profile:
     """Profile *calls* calls of *func* and summarize where the time went.
 
-    Functions are ranked by their own time (not counting callees), which
-    points at the code that is slow rather than at its callers; the
+    Functions are ranked by their own time, not counting callees, because
+    that points at the code that is slow rather than at its callers. The
     cumulative time is shown beside it.
     """
     profiler = cProfile.Profile()

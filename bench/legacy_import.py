@@ -165,11 +165,11 @@ def run(context: Context, figures: list[Figure]) -> None:
             with_triggers, without, rebuild = index_cost
             reason = (
                 f"inserting the same number of generated solutions into the"
-                f" app's schema takes {format_seconds(with_triggers)} with the"
-                f" full-text index kept current by its triggers, row by row, and"
-                f" {format_seconds(without + rebuild)} with the triggers dropped"
-                f" and the index rebuilt once at the end"
-                f" ({format_seconds(rebuild)} of it the rebuild)."
+                f" app's schema takes {format_seconds(with_triggers)} while its"
+                " triggers keep the full-text index current row by row. With the"
+                " triggers dropped and the index rebuilt once at the end, it"
+                f" takes {format_seconds(without + rebuild)},"
+                f" {format_seconds(rebuild)} of it the rebuild."
             )
         explain_miss(figure, reason, profile)
 
@@ -251,8 +251,8 @@ def search_index_cost(context: Context, rows: int) -> tuple[float, float, float]
     """Time loading solutions with the full-text triggers and without them.
 
     Returns the seconds with the triggers, without them, and of the one
-    index rebuild that replaces them; ``None`` when the schema has no
-    full-text table over solutions (SQLite FTS5).
+    index rebuild that replaces them. Returns ``None`` when the schema has
+    no SQLite FTS5 table over solutions.
     """
     count = int(rows * 0.9)
     seconds = []

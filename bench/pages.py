@@ -146,7 +146,7 @@ def measure(context: Context, backend: str, figure: Figure) -> None:
                 f" goes to the database and {template_share:.0%} to templates"
             )
             if cost:
-                reason += f"; besides, {cost}"
+                reason += f". Besides, {cost}"
             explain_miss(
                 figure,
                 reason + ". The profile is of the page served in this process.",

@@ -6,8 +6,8 @@ and solution type. The search ranks by relevance; the scan returns the
 first rows by id, which is cheaper, so the comparison favours the scan.
 
 Query words come from the clues of randomly chosen solutions, leaving out
-the 100 most frequent words of the generator, which play the part of
-"the" and "of" that nobody searches for alone.
+the 100 most frequent words of the generator. They stand in for words
+such as "the" and "of", which people rarely search for alone.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def gunicorn(
 
 @dataclass
 class Load:
-    """What one ``wrk`` run measured."""
+    """The figures of one ``wrk`` run."""
 
     requests_per_second: float
     requests: int

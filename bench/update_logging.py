@@ -125,7 +125,7 @@ def measure(context: Context, backend: str, figure: Figure) -> None:
                     f"an update with the log runs {logged_statements:g} SQL"
                     f" statements where the plain update runs {plain_statements:g}"
                     " (the chain lock, reading the row before and after, the"
-                    " record's latest version and the new entry), so it costs"
-                    " several plain updates.",
+                    " record's latest version and the new entry). So one update"
+                    " costs as much as several plain ones.",
                     profile,
                 )
