@@ -193,6 +193,19 @@ def test_pages_need_admin(client, path):
     assert client.get(path).status_code == 403
 
 
+def test_editor_reads_history_without_restore(catalogue, as_editor):
+    path = f"/activity/crossword_solutions/{catalogue.solutions[0].id}"
+    response = as_editor.get(path)
+    assert response.status_code == 200
+    assert "/restore/" not in response.get_data(as_text=True)
+    assert as_editor.get(f"{path}/restore/1").status_code == 403
+
+
+def test_history_needs_login(client, catalogue):
+    path = f"/activity/crossword_solutions/{catalogue.solutions[0].id}"
+    assert client.get(path).status_code == 302
+
+
 def test_report_lists_newest_first(catalogue, as_admin):
     text = page_text(as_admin.get("/activity/"))
     ids = [int(n) for n in re.findall(r'<tr id="entry-(\d+)">', text)]

@@ -65,13 +65,19 @@ def create_app(
 
 def init_activity(app: Flask) -> None:
     """Record content changes and login events; admins read the log."""
+    from flask_login import current_user
+
     from . import activity
-    from .auth import admin_required, signals
+    from .auth import admin_required, editor_required, signals
 
     activity.init_app(
         app,
         db.database,
         protect=admin_required,
+        # Editors see a record's history, to check their own edits; only
+        # admins read the whole log and restore.
+        protect_history=editor_required,
+        may_restore=lambda: current_user.is_authenticated and current_user.is_admin,
         login_failed=signals.login_failed,
         password_changed=signals.password_changed,
     )

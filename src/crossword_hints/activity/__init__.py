@@ -47,6 +47,12 @@ class Extension:
     database: Any
     #: Decorator that guards every page of the log.
     protect: Callable
+    #: Decorator that guards the record history pages, which people who
+    #: may edit a record often need to see; defaults to *protect*.
+    protect_history: Callable
+    #: Tells whether the current user may restore, so that history pages
+    #: offer restore links only to them.
+    may_restore: Callable[[], bool]
 
 
 def init_app(
@@ -54,24 +60,34 @@ def init_app(
     database: peewee.Database | peewee.DatabaseProxy,
     *,
     protect: Callable | None = None,
+    protect_history: Callable | None = None,
+    may_restore: Callable[[], bool] | None = None,
     login_failed: Signal | None = None,
     password_changed: Signal | None = None,
 ) -> None:
     """Bind the log to *database* and add its pages and commands to *app*.
 
     *protect* decorates every page, typically an admin check; without it
-    the pages answer 403 to everybody. *login_failed* and
+    the pages answer 403 to everybody. *protect_history* replaces it on
+    record history pages, and *may_restore* hides restore links from
+    people who would get 403 following them. *login_failed* and
     *password_changed* are the app's signals for those events.
     """
     for name, value in DEFAULTS.items():
         app.config.setdefault(name, value)
 
     models.bind(database)
-    app.extensions["activity"] = Extension(database, protect or forbid_all)
+    protect = protect or forbid_all
+    app.extensions["activity"] = Extension(
+        database,
+        protect,
+        protect_history or protect,
+        may_restore or (lambda: True),
+    )
 
     from . import cli, views
 
-    app.register_blueprint(views.create_blueprint(app.extensions["activity"].protect))
+    app.register_blueprint(views.create_blueprint(app.extensions["activity"]))
     app.cli.add_command(cli.activity_command)
     app.jinja_env.globals["activity_history_url"] = views.history_url
 

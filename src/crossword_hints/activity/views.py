@@ -208,7 +208,8 @@ def history_view(item_type: str, item_id: str) -> str:
         entries=[entry_view(entry) for entry in reversed(entries)],
         state=state,
         latest=latest,
-        restorable=model is not None,
+        restorable=model is not None
+        and current_app.extensions["activity"].may_restore(),
         exists=model is not None and history.current_row(model, item_id) is not None,
     )
 
@@ -268,15 +269,18 @@ def deleted_view(item_type: str) -> str:
     )
 
 
-def create_blueprint(protect: Callable) -> Blueprint:
-    """Build the blueprint, with *protect* around every view."""
+def create_blueprint(extension: Any) -> Blueprint:
+    """Build the blueprint, with the extension's guards around every view."""
+    protect = extension.protect
     bp = Blueprint(
         "activity", __name__, url_prefix="/activity", template_folder="templates"
     )
     bp.add_url_rule("/", "report", protect(report_view))
     bp.add_url_rule("/export.<any(csv, json):fmt>", "export", protect(export_view))
     bp.add_url_rule("/deleted/<item_type>", "deleted", protect(deleted_view))
-    bp.add_url_rule("/<item_type>/<item_id>", "history", protect(history_view))
+    bp.add_url_rule(
+        "/<item_type>/<item_id>", "history", extension.protect_history(history_view)
+    )
     bp.add_url_rule(
         "/<item_type>/<item_id>/restore/<int:version>",
         "restore",
