@@ -34,7 +34,8 @@ def create_app(
         or os.path.join(os.getcwd(), "instance")
     )
     app = Flask(
-        __name__, instance_path=os.path.abspath(instance_path),
+        __name__,
+        instance_path=os.path.abspath(instance_path),
         instance_relative_config=True,
     )
     settings.load(app, test_config)
