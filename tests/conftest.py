@@ -26,7 +26,10 @@ pytest_plugins = ["slapd_fixtures"]
 #: directory the site logs in against.
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 LEGACY_DB = SHARED / "legacy" / "crossword_hints.db"
-DIRECTORY_LDIF = [SHARED / "directory" / "base.ldif", SHARED / "directory" / "users.ldif"]
+DIRECTORY_LDIF = [
+    SHARED / "directory" / "base.ldif",
+    SHARED / "directory" / "users.ldif",
+]
 
 #: The three accounts of the shared directory.
 ACCOUNTS = {
