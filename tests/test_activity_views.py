@@ -244,10 +244,19 @@ def test_report_filters(catalogue, as_admin, app, query, expected):
         {"before": "999999"},
         {"q": "a\x00b"},
         {"actor": "\x00"},
+        {"until": "9999-12-31"},
+        {"until": "0001-01-01"},
+        {"since": "0001-01-01"},
     ],
 )
 def test_report_rejects_bad_input(as_admin, query):
     assert as_admin.get("/activity/", query_string=query).status_code == 400
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_rejects_last_possible_day(as_admin, fmt):
+    response = as_admin.get(f"/activity/export.{fmt}?until=9999-12-31")
+    assert response.status_code == 400
 
 
 def test_keyset_pages_cover_every_entry(catalogue, as_admin, app):

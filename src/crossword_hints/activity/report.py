@@ -65,15 +65,27 @@ COLOURS = {
 OTHER_COLOUR = "#9e9e9e"
 
 
+#: Earliest and latest days a filter may name. The report adds a day to
+#: ``until`` and the chart counts back from it, which would step outside
+#: what ``date`` can hold at year 1 or 9999.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9999, 12, 30)
+
+
 def parse_day(value: str, name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadRequest(
             f"{name} must be a date such as 2024-05-31, not {value!r}."
         ) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadRequest(
+            f"{name} must be a day from {FIRST_DAY} to {LAST_DAY}, not {value!r}."
+        )
+    return day
 
 
 @dataclass
