@@ -115,6 +115,28 @@ def test_dry_run_writes_nothing(app, runner):
         assert entries() == []
 
 
+def test_unlogged_imported_record_history_opens(imported, as_admin):
+    with imported.app_context():
+        assert entries(item_type="crossword_setters", item_id="12") == []
+    detail = as_admin.get("/crossword-setters/12")
+    assert 'href="/activity/crossword_setters/12"' in detail.get_data(as_text=True)
+    response = as_admin.get("/activity/crossword_setters/12")
+    assert response.status_code == 200
+    assert "No change to this record" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/activity/crossword_setters/9999",
+        "/activity/crossword_setters/99999999999999999999",
+        "/activity/crossword_setters/12?version=1",
+    ],
+)
+def test_unlogged_missing_record_is_404(imported, as_admin, path):
+    assert as_admin.get(path).status_code == 404
+
+
 def test_imported_chain_verifies(imported):
     with imported.app_context():
         verdict = activity.verify(db.database)

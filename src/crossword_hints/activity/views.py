@@ -186,7 +186,11 @@ def export_view(fmt: str) -> Response:
 def history_view(item_type: str, item_id: str) -> str:
     check_item(item_type, item_id)
     entries = history.record_entries(item_type, item_id)
-    if not entries:
+    model = model_for(item_type)
+    exists = model is not None and history.current_row(model, item_id) is not None
+    # Rows copied by import-legacy may have no entries, yet their pages
+    # link here; only a record the log and the tables both lack is a 404.
+    if not entries and not exists:
         raise NotFound(f"The activity log has no entries for {item_type} {item_id}.")
 
     requested = int_arg("version")
@@ -198,8 +202,7 @@ def history_view(item_type: str, item_id: str) -> str:
                 f"Version {requested} of {item_type} {item_id} is not in the log."
             )
 
-    model = model_for(item_type)
-    latest = entries[-1].version
+    latest = entries[-1].version if entries else None
     return render_template(
         "activity/history.html",
         item_type=item_type,
@@ -209,7 +212,7 @@ def history_view(item_type: str, item_id: str) -> str:
         latest=latest,
         restorable=model is not None
         and current_app.extensions["activity"].may_restore(),
-        exists=model is not None and history.current_row(model, item_id) is not None,
+        exists=exists,
     )
 
 
