@@ -11,6 +11,7 @@ import pytest
 
 from conftest import login
 from crossword_hints.auth.slapd import Slapd, SlapdError, process_alive
+from servers import BIN, clean_environment
 from slapd_fixtures import PEOPLE, ldap_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,6 +54,21 @@ def test_hash_password_differs_each_time(runner):
     second = runner.invoke(args=["directory", "hash-password"], input="pw\npw\n")
 
     assert last_line(first.stdout) != last_line(second.stdout)
+
+
+def test_hash_password_refuses_non_utf8_bytes(tmp_path):
+    result = subprocess.run(
+        [str(BIN / "crossword-hints"), "directory", "hash-password"],
+        input=b"\xff\xfe\n\xff\xfe\n",
+        env=clean_environment(tmp_path),
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert b"Traceback" not in result.stderr
+    assert b"Error: the password is not UTF-8 text" in result.stderr
+    assert b"{SSHA}" not in result.stdout
 
 
 def test_ldif_builds_a_working_directory(runner, make_app, tmp_path):

@@ -45,6 +45,14 @@ def hash_password_command() -> None:
     )
     if not password:
         raise click.ClickException("the password must not be empty")
+    # Bytes that are not UTF-8 reach us as lone surrogates, which no
+    # directory could match at login.
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise click.ClickException(
+            "the password is not UTF-8 text; check the terminal's encoding"
+        ) from None
     click.echo(hash_ssha(password))
 
 
