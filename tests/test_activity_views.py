@@ -323,6 +323,16 @@ def test_csv_export_defuses_formulas(app, as_admin):
     assert not any(cell.startswith("=") for cell in cells)
 
 
+def test_login_history_shows_no_versions(client):
+    login(client, "xword", "wrong")
+    assert login(client, "xword").status_code == 302
+    text = page_text(client.get("/activity/user/xword"))
+    assert "None" not in text
+    assert "<h2>Login</h2>" in text
+    assert "<h2>Login failed</h2>" in text
+    assert "Show as it was" not in text
+
+
 def test_login_and_logout_are_recorded(client, app):
     assert login(client, "xword").status_code == 302
     token = csrf_token(client, "/logout")
