@@ -557,3 +557,37 @@ def test_autocomplete_uses_prefix_index(app, cue_words):
 
     text = " ".join(str(part) for row in plan for part in row)
     assert re.search(r"\bcue_words_prefix\b", text), text
+
+
+# -- Bulk loads ----------------------------------------------------------------
+
+
+def add_word_solution(word: str) -> None:
+    setter = Setter.get()
+    kind = SolutionType.get()
+    Solution.create(
+        clue=f"{word} clue", solution="X", hint="", setter=setter, solution_type=kind
+    )
+
+
+def test_deferred_index_finds_bulk_rows(app, rows):
+    with app.app_context():
+        with db.database.atomic(), search.deferred_index():
+            add_word_solution("zeppelin")
+        # The insert triggers are back: a later row is indexed at once.
+        add_word_solution("xylophone")
+
+    assert len(solution_ids(app, "zeppelin")) == 1
+    assert len(solution_ids(app, "xylophone")) == 1
+    assert solution_ids(app, "lighthouse") == [rows["lighthouse"]]
+
+
+def test_deferred_index_rollback_keeps_triggers(app, rows):
+    with app.app_context():
+        with db.database.atomic() as transaction, search.deferred_index():
+            add_word_solution("zeppelin")
+            transaction.rollback()
+        add_word_solution("xylophone")
+
+    assert solution_ids(app, "zeppelin") == []
+    assert len(solution_ids(app, "xylophone")) == 1

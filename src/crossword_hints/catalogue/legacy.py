@@ -46,6 +46,7 @@ from .models import (
     SolutionType,
     utcnow,
 )
+from .search import deferred_index
 
 log = logging.getLogger(__name__)
 
@@ -570,7 +571,7 @@ def import_legacy(
         with database.atomic() as transaction:
             # The rows' history comes from the old activity log below, so
             # the bulk inserts themselves write no "insert" entries.
-            with activity.suppressed():
+            with activity.suppressed(), deferred_index():
                 for spec in TABLES:
                     summary.tables.append(import_table(source, spec, progress))
 

@@ -23,7 +23,8 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -428,3 +429,53 @@ def suggest_cue_words(prefix: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
 
     sql, params = suggestion_query(prefix, limit)
     return [row[0] for row in db.database.execute_sql(sql, params).fetchall()]
+
+
+#: Tables with an FTS5 index on SQLite, kept in step by triggers.
+INDEXED_TABLES = (Solution._meta.table_name, CueWord._meta.table_name)
+
+
+@contextmanager
+def deferred_index() -> Iterator[None]:
+    """Index the rows a bulk load inserts once, at the end of the block.
+
+    On SQLite each inserted row otherwise fires an FTS5 trigger, which
+    costs more than indexing every row in one pass. Inside the caller's
+    transaction the insert triggers are set aside, then put back exactly
+    as stored and the indexes rebuilt if any row changed. A rollback
+    undoes all of it, since SQLite's DDL is transactional. PostgreSQL
+    computes its ``tsvector`` columns itself and needs nothing here.
+    """
+    if db.is_postgres():
+        yield
+        return
+
+    names = [f"{table}_fts_insert" for table in INDEXED_TABLES]
+    triggers = db.database.execute_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        f" AND name IN ({', '.join('?' for _ in names)})",
+        names,
+    ).fetchall()
+    changes_before = db.database.execute_sql("SELECT total_changes()").fetchone()[0]
+
+    for name, _ in triggers:
+        db.database.execute_sql(f'DROP TRIGGER "{name}"')
+    try:
+        yield
+    finally:
+        # A rollback inside the block has already brought them back.
+        present = {
+            row[0]
+            for row in db.database.execute_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            )
+        }
+        for name, sql in triggers:
+            if name not in present:
+                db.database.execute_sql(sql)
+
+    changes_after = db.database.execute_sql("SELECT total_changes()").fetchone()[0]
+    if changes_after != changes_before:
+        for table in INDEXED_TABLES:
+            fts = f"{table}_fts"
+            db.database.execute_sql(f"INSERT INTO {fts} ({fts}) VALUES ('rebuild')")
