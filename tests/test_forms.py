@@ -228,13 +228,17 @@ def test_duplicate_edit_gets_409(app, as_editor, samples, section, change, who, 
             row_id = CueWord.create(cue_word="back", meaning="reversal").id
     path = f"{PREFIXES[section]}/{row_id}/edit"
     with app.app_context():
-        before = MODELS[section].get_by_id(row_id).__data__.copy()
+        stored = MODELS[section].get_by_id(row_id)
+        before = stored.__data__.copy()
 
     values = form_values(as_editor.get(path).get_data(as_text=True))
     response = as_editor.post(path, data={**values, **change})
 
     assert response.status_code == 409
-    assert what in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert what in page
+    # The heading names the row as stored, not the rejected values.
+    assert f"“{stored}”</h1>" in page
     with app.app_context():
         assert MODELS[section].get_by_id(row_id).__data__ == before
 

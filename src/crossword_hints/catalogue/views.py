@@ -235,7 +235,9 @@ def make_blueprint(section: Section) -> Blueprint:  # noqa: C901
             log.info("Rejected edit of %s %s: %s", section.label, id, exc)
             values = {name: form[name].data for name in section.fields}
             message = section.clash_message(values, id)
-            return render_form(form, row, 409, error=message)
+            # row now holds the rejected values; the heading names the stored ones.
+            stored = section.query().where(model.id == id).first() or row
+            return render_form(form, stored, 409, error=message)
 
         if saved:
             flash(f"Saved {section.label} “{row}”.", "success")
