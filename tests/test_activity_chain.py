@@ -72,6 +72,14 @@ def test_verify_names_removed_last_entry(logged, runner, database_url):
     assert "Entry 11 was removed" in output
 
 
+def test_verify_names_every_removed_entry(logged, runner, database_url):
+    run_sql(database_url, "DELETE FROM activity_logs")
+    code, output = verify(runner)
+    assert code == 1
+    assert "Entries 1 to 11 were removed: the log holds none of the chain." in output
+    assert "Entries intact before it: 0." in output
+
+
 def test_verify_names_rehashed_entry(logged, runner, database_url):
     # Someone rewrites entry 6 and fixes up its own hash: the next entry
     # no longer links to it.

@@ -352,6 +352,12 @@ def verify(database: peewee.Database) -> Verdict:
         expected_id += 1
 
     last_id = expected_id - 1
+    if verdict.checked == 0 and head.last_id >= head.first_id:
+        return fail(
+            head.first_id,
+            f"Entries {head.first_id} to {head.last_id} were removed: the log "
+            "holds none of the chain.",
+        )
     if last_id < head.last_id:
         return fail(
             expected_id,

@@ -36,7 +36,7 @@ def verify_command() -> None:
     verdict = verify(database())
     if not verdict.ok:
         raise click.ClickException(
-            f"{verdict.problem} ({verdict.checked} entries before it are intact.)"
+            f"{verdict.problem} Entries intact before it: {verdict.checked}."
         )
     if verdict.checked:
         click.echo(
