@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -282,6 +283,22 @@ def test_form_without_csrf_token_gets_400(app, as_editor, samples, path):
     assert response.status_code == 400
     assert "CSRF token" in response.get_data(as_text=True)
     assert row_count(app, "setter_types") == before
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("/cue-words/new", "cue_word"), ("/setter-types/new", "description")],
+)
+def test_uploaded_file_gets_400(app, as_editor, samples, path, field):
+    before = row_count(app, "setter_types"), row_count(app, "cue_words")
+    values = form_values(as_editor.get(path).get_data(as_text=True))
+    data = {**values, "name": "Prize", "meaning": "m", field: (io.BytesIO(b"x"), "a")}
+
+    response = as_editor.post(path, data=data, content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert "no file uploads" in response.get_data(as_text=True)
+    assert (row_count(app, "setter_types"), row_count(app, "cue_words")) == before
 
 
 def test_form_with_wrong_csrf_token_gets_400(as_editor, samples):

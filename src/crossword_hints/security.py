@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_from_bytes
 
-from flask import Flask, Response, session
+from flask import Flask, Response, request, session
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,13 @@ def init_app(app: Flask) -> None:
     configure_proxy(app)
     app.wsgi_app = percent_encode_query(app.wsgi_app)  # type: ignore[method-assign]
     headers = security_headers(app)
+
+    @app.before_request
+    def refuse_uploads() -> None:
+        # No form takes a file, yet Flask-WTF hands an uploaded one to the
+        # text field of that name, whose checks then fail with a TypeError.
+        if request.files:
+            raise BadRequest("This site takes no file uploads; send the form as text.")
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
