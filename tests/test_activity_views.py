@@ -144,6 +144,18 @@ def test_restore_preview_then_post(catalogue, as_admin, app):
     assert "changed after the preview" in page_text(again)
 
 
+def test_restore_of_current_version_lists_nothing(catalogue, as_admin, app):
+    solution_id = catalogue.solutions[0].id
+    url = f"/activity/crossword_solutions/{solution_id}/restore/1"
+
+    text = page_text(as_admin.get(url))
+
+    assert "already matches version 1" in text
+    assert "will change" not in text
+    assert '<table class="changes">' not in text
+    assert 'name="expected"' not in text
+
+
 def test_history_shows_word_diff_and_state(catalogue, as_admin, app):
     solution_id = catalogue.solutions[0].id
     with app.app_context(), activity.acting_as("seed"):
