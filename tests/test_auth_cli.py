@@ -56,7 +56,7 @@ def test_hash_password_differs_each_time(runner):
     assert last_line(first.stdout) != last_line(second.stdout)
 
 
-def test_hash_password_refuses_non_utf8_bytes(tmp_path):
+def test_hash_password_rejects_non_utf8_bytes(tmp_path):
     result = subprocess.run(
         [str(BIN / "crossword-hints"), "directory", "hash-password"],
         input=b"\xff\xfe\n\xff\xfe\n",

@@ -223,7 +223,7 @@ def init_app(app: Flask) -> None:
     headers = security_headers(app)
 
     @app.before_request
-    def refuse_uploads() -> None:
+    def reject_uploads() -> None:
         # No form takes a file, yet Flask-WTF hands an uploaded one to the
         # text field of that name, whose checks then fail with a TypeError.
         if request.files:
