@@ -169,6 +169,10 @@ def test_invalid_version_gets_400(app, editor, samples, version):
 
     assert response.status_code == 400
     assert stored(app, samples.silent).hint == "Rearrange LISTEN."
+    page = response.get_data(as_text=True)
+    assert "Not a valid integer" not in page
+    messages = ["lost its version number", "version is invalid"]
+    assert sum(message in page for message in messages) == 1
 
 
 def test_future_version_gets_409(app, editor, samples):

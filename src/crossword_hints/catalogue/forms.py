@@ -156,6 +156,20 @@ class CueWordForm(FlaskForm):
     meaning = text_field("Meaning", MEANING_MAX, required=True)
 
 
+class VersionField(IntegerField):
+    """A hidden version number whose only errors are the validators' own.
+
+    IntegerField adds "Not a valid integer value." for text that is not a
+    number, in front of the validator's clearer message about the version.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+
+
 class VersionFields:
     """Hidden fields that an edit form adds to its data fields.
 
@@ -164,7 +178,7 @@ class VersionFields:
     can show what the user changed as well as what others changed.
     """
 
-    version = IntegerField(
+    version = VersionField(
         widget=HiddenInput(),
         validators=[
             InputRequired("The form lost its version number; reload the edit page."),
