@@ -130,6 +130,7 @@ def test_unlogged_imported_record_history_opens(imported, as_admin):
     [
         "/activity/crossword_setters/9999",
         "/activity/crossword_setters/99999999999999999999",
+        "/activity/crossword_setters/abc",
         "/activity/crossword_setters/12?version=1",
     ],
 )

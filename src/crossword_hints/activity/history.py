@@ -209,10 +209,14 @@ def current_row(model: type[peewee.Model], item_id: str) -> dict[str, Any] | Non
         key = record_key(model, item_id)
     except (TypeError, ValueError):
         return None
-    # An id past 64 bits names no row, and the drivers refuse to send it.
+    pk = model._meta.primary_key
+    # Peewee passes text that is not a number through unchanged, which
+    # PostgreSQL rejects for an integer key; an id past 64 bits fits no
+    # driver. Neither names a row.
+    if isinstance(pk, peewee.IntegerField) and not isinstance(key, int):
+        return None
     if isinstance(key, int) and not -(2**63) <= key < 2**63:
         return None
-    pk = model._meta.primary_key
     return model.select().where(pk == key).dicts().first()
 
 
