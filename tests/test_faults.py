@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.client import HTTPException
 from pathlib import Path
 from urllib.parse import quote
 
@@ -168,8 +169,9 @@ def keep_editing(
                     tally.accepted.append(
                         (record_id, response.headers.get("X-Request-ID", ""))
                     )
-        except (OSError, ConnectionError, AssertionError) as exc:
-            # A killed worker drops its connection, or sends half a page.
+        except (OSError, HTTPException, AssertionError) as exc:
+            # A killed worker drops its connection, or sends half a page
+            # (IncompleteRead is an HTTPException, not an OSError).
             tally.error(exc)
 
 
