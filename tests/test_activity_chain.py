@@ -193,10 +193,18 @@ def test_prune_dry_run_changes_nothing(logged, runner, database_url):
         assert len(entries()) == 11
 
 
-def test_prune_rejects_bad_date(logged, runner):
-    result = prune(runner, "last tuesday")
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("last tuesday", "not a valid date in the form YYYY-MM-DD"),
+        ("2024-02-30", "not a valid date in the form YYYY-MM-DD"),
+        ("2999-01-01", "is after today"),
+    ],
+)
+def test_prune_rejects_bad_date(logged, runner, day, message):
+    result = prune(runner, day)
     assert result.exit_code == 2
-    assert "YYYY-MM-DD" in result.output or "does not match" in result.output
+    assert message in result.output
 
 
 def test_entry_hash_covers_every_column(logged):

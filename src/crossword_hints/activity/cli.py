@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
 import click
 from flask import current_app
@@ -47,11 +48,33 @@ def verify_command() -> None:
         click.echo("The activity log is empty: nothing to check.")
 
 
+class PastDay(click.ParamType):
+    """A calendar day written YYYY-MM-DD, no later than today in UTC.
+
+    A later day would remove entries written up to this moment, which is
+    never what a retention policy means.
+    """
+
+    name = "day"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a valid date in the form YYYY-MM-DD.")
+        today = datetime.now(UTC).date()
+        if day > today:
+            self.fail(f"{day.isoformat()} is after today ({today.isoformat()}, UTC).")
+        return datetime(day.year, day.month, day.day)
+
+
 @activity_command.command("prune")
 @click.option(
     "--before",
     required=True,
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=PastDay(),
     metavar="YYYY-MM-DD",
     help="Remove entries written before this day (midnight UTC).",
 )
