@@ -79,10 +79,10 @@ LDAP_URL = ""
 #: Base DN of the directory, such as ``dc=example,dc=org``.
 LDAP_BASE_DN = ""
 
-#: Where people live. Empty means ``ou=People,<LDAP_BASE_DN>``.
+#: Search base of the people entries. Empty means ``ou=People,<LDAP_BASE_DN>``.
 LDAP_PEOPLE_BASE = ""
 
-#: Where the ``posixGroup`` entries live. Empty means
+#: Search base of the ``posixGroup`` entries. Empty means
 #: ``ou=Groups,<LDAP_BASE_DN>``.
 LDAP_GROUPS_BASE = ""
 
@@ -116,7 +116,7 @@ LDAP_TLS_VERIFY = True
 #: Seconds to wait for a TCP connection to each server.
 LDAP_CONNECT_TIMEOUT = 3
 
-#: Seconds to wait for each LDAP operation's answer.
+#: Seconds to wait for the result of each LDAP operation.
 LDAP_TIMEOUT = 5
 
 # -- Login rate limits ---------------------------------------------------------
@@ -124,7 +124,7 @@ LDAP_TIMEOUT = 5
 #: Turn the login rate limits on or off (Flask-Limiter).
 RATELIMIT_ENABLED = True
 
-#: Where failed-login counts are kept: ``memory://`` for one process, or
+#: Storage of the failed-login counts: ``memory://`` for one process, or
 #: ``redis://host:6379`` when several processes or servers share the work.
 RATELIMIT_STORAGE_URI = "memory://"
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from flask import current_app, g, has_app_context, has_request_context, request
 
-#: Longest actor or user name kept, in characters.
+#: Maximum length of a stored actor or user name, in characters.
 NAME_MAX = 64
 
-#: Longest source (request line or command line) kept, in characters.
+#: Maximum length of a stored source (request or command line), in characters.
 SOURCE_MAX = 500
 
 #: Actor of commands, imports and scripts that name no other.

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 #: ``item_type`` of login events, as the older app wrote it.
 USER = "user"
 
-#: Longest failure reason kept, in characters.
+#: Maximum length of a stored failure reason, in characters.
 REASON_MAX = 200
 
 

@@ -30,16 +30,16 @@ class InvalidCredentials(DirectoryError):
 
 
 class DirectoryUnavailable(DirectoryError):
-    """No directory server answered in time."""
+    """No directory server responded within the timeout."""
 
 
 class PasswordChangeRejected(DirectoryError):
-    """The directory refused a new password; the message says why."""
+    """The directory rejected a new password. The message gives the reason."""
 
 
 @dataclass(frozen=True)
 class Person:
-    """A directory entry as the site sees it."""
+    """A directory entry, reduced to what the site uses."""
 
     uid: str
     display_name: str
@@ -51,7 +51,7 @@ class Directory(Protocol):
         """Check *password* and return the canonical entry.
 
         :raises InvalidCredentials: unknown user or wrong password.
-        :raises DirectoryUnavailable: the directory did not answer.
+        :raises DirectoryUnavailable: the directory did not respond in time.
         """
 
     def lookup(self, uid: str) -> Person | None:

@@ -41,7 +41,7 @@ T = TypeVar("T")
 #: Errors that mean the server is down or silent, so the next URI is tried.
 SERVER_ERRORS = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR)
 
-#: Longest user name sent to the server; the login form allows the same.
+#: Maximum length of a user name sent to the server, the same as the login form allows.
 MAX_USERNAME = 256
 
 #: Plain words for the password policy errors of the ppolicy overlay

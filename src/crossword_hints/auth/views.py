@@ -36,7 +36,7 @@ FAILED_LOGIN = "Invalid user name or password."
 #: Characters of a typed user name kept in logs and signals.
 MAX_LOGGED_USERNAME = 64
 
-#: Longest user name or password the forms accept.
+#: Maximum length of a user name or password in the forms.
 MAX_CREDENTIAL = 256
 
 

@@ -79,6 +79,11 @@ def migrate(migrator: Migrator, database: pw.Database, *, fake=False):
 
 
 def rollback(migrator: Migrator, database: pw.Database, *, fake=False):
-    for table in ("cue_words", "crossword_solutions", "solution_types",
-                  "crossword_setters", "setter_types"):
+    for table in (
+        "cue_words",
+        "crossword_solutions",
+        "solution_types",
+        "crossword_setters",
+        "setter_types",
+    ):
         migrator.sql(f"DROP TABLE IF EXISTS {table}")
