@@ -80,10 +80,23 @@ class Terms:
 
     def matches(self, word: str) -> bool:
         """Tell whether *word* from a text is one the query searches for."""
-        word = normalize(word)
+        # NFC leaves ASCII unchanged, so plain lower() gives the same result.
+        word = word.lower() if word.isascii() else normalize(word)
         if word in self.words:
             return True
         return self.prefix and word.startswith(self.words[-1])
+
+    def may_occur_in(self, text: str) -> bool:
+        """Tell whether *text* may contain a word that :meth:`matches`.
+
+        False is certain. For ASCII text, a matching word contains a query
+        word, so the lower-cased text must contain it too. Other text
+        always gives True, because normalizing can change single words.
+        """
+        if not text.isascii():
+            return True
+        lowered = text.lower()
+        return any(word in lowered for word in self.words)
 
     def fts5(self) -> str:
         """Return an FTS5 query in which every word is a quoted string."""
@@ -171,18 +184,23 @@ def highlight(text: str, terms: Terms) -> Markup:
     Every piece of *text* is escaped before it is joined to the markup, so
     no part of the text is ever trusted as HTML.
     """
-    pieces: list[Markup] = []
+    if not terms.may_occur_in(text):
+        return escape(text)
+
+    # Escaped pieces are joined as plain strings and wrapped once at the end.
+    pieces: list[str] = []
     position = 0
 
     for match in WORD.finditer(text):
-        if not terms.matches(match.group()):
+        word = match.group()
+        if not terms.matches(word):
             continue
         pieces.append(escape(text[position : match.start()]))
-        pieces.append(Markup("<mark>%s</mark>") % match.group())
+        pieces.append(f"<mark>{escape(word)}</mark>")
         position = match.end()
 
     pieces.append(escape(text[position:]))
-    return Markup("").join(pieces)
+    return Markup("".join(pieces))
 
 
 def check_paging(page: int, per_page: int) -> None:
@@ -305,9 +323,50 @@ def solutions_with_names() -> peewee.ModelSelect[Solution]:
 
 
 def load_solutions(ids: list[int]) -> dict[int, Solution]:
+    """Load solutions by id, each with the id and name of its setter and type.
+
+    A hit shows only those two names, so the setter and the solution type
+    are partial rows whose other fields are None. One plain statement,
+    with the models filled in as peewee fills them, costs far less than a
+    peewee join that builds and converts all three rows in full.
+    """
     if not ids:
         return {}
-    return {row.id: row for row in solutions_with_names().where(Solution.id.in_(ids))}
+
+    fields = Solution._meta.sorted_fields
+    setter_key = Solution.setter.rel_field.column_name
+    type_key = Solution.solution_type.rel_field.column_name
+    columns = ", ".join(f"s.{field.column_name}" for field in fields)
+    placeholders = ", ".join(db.database.param for _ in ids)
+    sql = (
+        f"SELECT {columns}, setter.{setter_key}, setter.name, kind.{type_key},"
+        f" kind.name FROM {Solution._meta.table_name} AS s"
+        f" JOIN {Setter._meta.table_name} AS setter"
+        f" ON setter.{setter_key} = s.{Solution.setter.column_name}"
+        f" JOIN {SolutionType._meta.table_name} AS kind"
+        f" ON kind.{type_key} = s.{Solution.solution_type.column_name}"
+        f" WHERE s.id IN ({placeholders})"
+    )
+
+    solutions = {}
+    count = len(fields)
+    for row in db.database.execute_sql(sql, ids):
+        solution = Solution(__no_default__=True)
+        for field, value in zip(fields, row[:count], strict=True):
+            setattr(solution, field.name, field.python_value(value))
+        setter_id, setter_name, type_id, type_name = row[count:]
+        solution.setter = partial_row(Setter, setter_id, setter_name)
+        solution.solution_type = partial_row(SolutionType, type_id, type_name)
+        solution._dirty.clear()
+        solutions[solution.id] = solution
+    return solutions
+
+
+def partial_row(model: type[M], row_id: int, name: str) -> M:
+    """Build a *model* instance with only its id and name set, marked unmodified."""
+    row = model(__no_default__=True, id=row_id, name=name)
+    row._dirty.clear()
+    return row
 
 
 def load_cue_words(ids: list[int]) -> dict[int, CueWord]:
