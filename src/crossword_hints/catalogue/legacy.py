@@ -518,6 +518,8 @@ class TableImport:
     #: The timestamp columns this file has.
     timestamps: list[str]
     now: datetime
+    #: Whether each parent id looked up so far exists, by reference column.
+    parent_ids: dict[str, dict[int, bool]] = field(default_factory=dict)
 
     def select_sql(self) -> str:
         names = [column.name for column in self.columns] + self.timestamps
@@ -711,23 +713,31 @@ def drop_dangling_references(
     """Reject rows whose references match no row of the parent table.
 
     The check runs against our database, which by now contains the parent
-    rows imported earlier in this transaction as well as older ones.
+    rows imported earlier in this transaction as well as older ones. The
+    parent tables are complete before their children are read, so each
+    referenced id is looked up once per table and the result is stored in
+    ``step.parent_ids`` for later chunks.
     """
     for column in step.columns:
         if column.parent is None or not rows:
             continue
 
         parent = column.parent
-        wanted = {row[column.name] for row in rows}
-        found = {
-            row_id
-            for (row_id,) in parent.select(parent.id)
-            .where(parent.id.in_(list(wanted)))
-            .tuples()
-        }
+        known = step.parent_ids.setdefault(column.name, {})
+        unknown = {row[column.name] for row in rows} - known.keys()
+        if unknown:
+            found = {
+                row_id
+                for (row_id,) in parent.select(parent.id)
+                .where(parent.id.in_(list(unknown)))
+                .tuples()
+            }
+            for row_id in unknown:
+                known[row_id] = row_id in found
+
         kept = []
         for row in rows:
-            if row[column.name] in found:
+            if known[row[column.name]]:
                 kept.append(row)
             else:
                 step.result.reject(
@@ -741,7 +751,15 @@ def drop_dangling_references(
 
 
 def fetch_existing(step: TableImport, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Return the compared values of our rows that have one of *ids*."""
+    """Return the compared values of our rows that have one of *ids*.
+
+    The rows are selected by the range from the lowest to the highest id,
+    which takes two query parameters where an ``IN`` list takes one per
+    id, and Peewee builds a node for each of those. Chunks are read in
+    rowid order, so their ranges do not overlap and no row of ours is read
+    for more than one chunk. Rows in the range that have none of *ids* are
+    skipped as they arrive.
+    """
     if not ids:
         return {}
 
@@ -752,8 +770,18 @@ def fetch_existing(step: TableImport, ids: list[int]) -> dict[int, dict[str, Any
     if "created_at" in step.timestamps:
         names.append("created_at")
     fields = [model._meta.columns[name] for name in names]
-    query = model.select(model.id, *fields).where(model.id.in_(ids)).tuples()
-    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in query}
+    requested = set(ids)
+    query = (
+        model.select(model.id, *fields)
+        .where(model.id.between(min(ids), max(ids)))
+        .tuples()
+        .iterator()
+    )
+    return {
+        row[0]: dict(zip(names, row[1:], strict=True))
+        for row in query
+        if row[0] in requested
+    }
 
 
 def fetch_key_holders(
