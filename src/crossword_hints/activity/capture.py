@@ -26,6 +26,7 @@ from peewee import ROW, Insert, ModelDelete, ModelInsert, ModelUpdate
 
 from . import context
 from .chain import NewEntry, append, chunks, lock
+from .edits import compact, describe, is_edit
 from .values import MASKED, field_to_json, short
 
 log = logging.getLogger(__name__)
@@ -212,10 +213,12 @@ def describe_record(record: dict[str, Any]) -> str:
     return ", ".join(f"{column}: {short(value)}" for column, value in record.items())
 
 
-def describe_changes(changes: dict[str, list]) -> str:
+def describe_changes(changes: dict[str, Any]) -> str:
     return "; ".join(
-        f"{column}: {short(old)} -> {short(new)}"
-        for column, (old, new) in changes.items()
+        describe(column, change)
+        if is_edit(change)
+        else f"{column}: {short(change[0])} -> {short(change[1])}"
+        for column, change in changes.items()
     )
 
 
@@ -302,7 +305,8 @@ class Batch:
                     force_snapshot=True,
                 )
             else:
-                entry = NewEntry("update", describe_changes(changes), changes=changes)
+                stored = compact(changes)
+                entry = NewEntry("update", describe_changes(stored), changes=stored)
             self.add(entry, item_id, record)
 
     def deleted(self, before: dict[Any, dict[str, Any]]) -> None:

@@ -18,7 +18,8 @@ import peewee
 
 from . import context
 from .capture import logged_options, model_for, record_of
-from .chain import lock, snapshot_every
+from .chain import lock
+from .edits import EditMismatch, apply_edit, is_edit
 from .models import ActivityLog
 from .values import MASKED, from_json, short, to_json
 
@@ -85,35 +86,32 @@ def apply(values: dict[str, Any] | None, entry: ActivityLog) -> dict[str, Any] |
         return values
 
     updated = dict(values)
-    for column, pair in changes.items():
-        if isinstance(pair, list) and len(pair) == 2:
-            updated[column] = pair[1]
+    for column, change in changes.items():
+        if isinstance(change, list) and len(change) == 2:
+            updated[column] = change[1]
+        elif is_edit(change):
+            try:
+                updated[column] = apply_edit(values.get(column), change)
+            except EditMismatch as exc:
+                # The value before the edit is not the one the edit was
+                # made on, so the value after it is unknown.
+                log.warning(
+                    "Entry %s failed to rebuild column %s: %s", entry.id, column, exc
+                )
+                updated.pop(column, None)
     return updated
 
 
 def entries_from_base(item_type: str, item_id: str, version: int) -> list[ActivityLog]:
     """Return the entries from the nearest base up to *version*.
 
-    The window of the last N versions contains a base whenever the snapshot
-    interval has not grown since those entries were written; otherwise one
-    more query finds the base.
+    The query for the base walks the record's index back from *version*,
+    at most one snapshot interval. Then only the entries from the base on
+    are read.
     """
     record = (ActivityLog.item_type == item_type) & (ActivityLog.item_id == item_id)
-    window = list(
-        ActivityLog.select()
-        .where(
-            record
-            & (ActivityLog.version <= version)
-            & (ActivityLog.version > version - snapshot_every())
-        )
-        .order_by(ActivityLog.version, ActivityLog.id)
-    )
-    for position in range(len(window) - 1, -1, -1):
-        if is_base(window[position]):
-            return window[position:]
-
     base_version = (
-        ActivityLog.select(peewee.fn.MAX(ActivityLog.version))
+        ActivityLog.select(ActivityLog.version)
         .where(
             record
             & (ActivityLog.version <= version)
@@ -122,12 +120,22 @@ def entries_from_base(item_type: str, item_id: str, version: int) -> list[Activi
                 | ActivityLog.action.in_(("insert", "delete"))
             )
         )
+        .order_by(ActivityLog.version.desc())
+        .limit(1)
         .scalar()
     )
     if base_version is None:
         return []
+    # Only the columns a rebuild reads, because loading dates and hashes
+    # takes time.
     return list(
-        ActivityLog.select()
+        ActivityLog.select(
+            ActivityLog.id,
+            ActivityLog.version,
+            ActivityLog.action,
+            ActivityLog.changes,
+            ActivityLog.snapshot,
+        )
         .where(
             record
             & (ActivityLog.version >= base_version)

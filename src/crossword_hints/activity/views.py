@@ -25,14 +25,12 @@ from werkzeug.exceptions import BadRequest, NotFound
 
 from . import history, report
 from .capture import logged_models, model_for
+from .edits import TOKENS, EditMismatch, apply_edit, is_edit
 from .models import ActivityLog
 
 #: Item types and ids as they appear in URLs.
 ITEM_TYPE = re.compile(r"[A-Za-z0-9_]{1,64}")
 ITEM_ID_MAX = 64
-
-#: Words and the spaces between them, for word-level diffs.
-TOKENS = re.compile(r"\s+|\S+")
 
 #: Text values longer than this, or spanning lines, are shown as word diffs.
 DIFF_FROM = 40
@@ -63,6 +61,19 @@ def word_diff(old: str, new: str) -> Markup:
     return Markup("").join(parts)
 
 
+def edit_marks(edit: dict[str, Any]) -> Markup:
+    """Mark the steps of an edit whose text before it is unknown."""
+    parts = []
+    for _, removed, added in edit["edit"]:
+        parts.append(Markup("… "))
+        if removed:
+            parts.append(Markup("<del>{}</del>").format(removed))
+        if added:
+            parts.append(Markup("<ins>{}</ins>").format(added))
+    parts.append(Markup(" …"))
+    return Markup("").join(parts)
+
+
 @dataclass
 class Change:
     """One changed field as the history page shows it."""
@@ -70,9 +81,13 @@ class Change:
     column: str
     old: Any
     new: Any
+    #: The stored edit, when the old and new text are not both known.
+    edit: dict[str, Any] | None = None
 
     @property
     def as_words(self) -> Markup | None:
+        if self.edit is not None:
+            return edit_marks(self.edit)
         if not (isinstance(self.old, str) and isinstance(self.new, str)):
             return None
         long = max(len(self.old), len(self.new)) > DIFF_FROM
@@ -92,7 +107,12 @@ class EntryView:
     unparsed: str | None
 
 
-def entry_view(entry: ActivityLog) -> EntryView:
+def entry_view(entry: ActivityLog, before: dict[str, Any] | None = None) -> EntryView:
+    """Lay out one entry for the history page.
+
+    *before* is the record before the entry, where known. An update needs
+    it to show the text around an edit.
+    """
     data = entry.change_data
     changes: list[Change] = []
     record = None
@@ -107,7 +127,7 @@ def entry_view(entry: ActivityLog) -> EntryView:
             changes = pairs(fields)
         record = data.get("record") if isinstance(data.get("record"), dict) else None
     elif entry.action == "update" and isinstance(data, dict):
-        changes = pairs(data)
+        changes = pairs(data, before)
         if not changes and entry.snapshot_data is not None:
             record = entry.snapshot_data
     elif entry.action in ("insert", "delete") and isinstance(data, dict):
@@ -117,12 +137,29 @@ def entry_view(entry: ActivityLog) -> EntryView:
     return EntryView(entry, changes, record, restored, unparsed)
 
 
-def pairs(data: dict) -> list[Change]:
-    return [
-        Change(column, pair[0], pair[1])
-        for column, pair in data.items()
-        if isinstance(pair, list) and len(pair) == 2
-    ]
+def pairs(data: dict, before: dict[str, Any] | None = None) -> list[Change]:
+    changes = []
+    for column, change in data.items():
+        if isinstance(change, list) and len(change) == 2:
+            changes.append(Change(column, change[0], change[1]))
+        elif is_edit(change):
+            old = (before or {}).get(column)
+            try:
+                changes.append(Change(column, old, apply_edit(old, change)))
+            except EditMismatch:
+                changes.append(Change(column, None, None, edit=change))
+    return changes
+
+
+def entry_views(entries: list[ActivityLog]) -> list[EntryView]:
+    """Lay out a record's entries, oldest first, rebuilding the record
+    along the way."""
+    views = []
+    record = None
+    for entry in entries:
+        views.append(entry_view(entry, record))
+        record = history.apply(record, entry)
+    return views
 
 
 def check_item(item_type: str, item_id: str) -> None:
@@ -207,7 +244,7 @@ def history_view(item_type: str, item_id: str) -> str:
         "activity/history.html",
         item_type=item_type,
         item_id=item_id,
-        entries=[entry_view(entry) for entry in reversed(entries)],
+        entries=list(reversed(entry_views(entries))),
         state=state,
         latest=latest,
         restorable=model is not None
