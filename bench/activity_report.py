@@ -227,6 +227,5 @@ def generated_entries(count: int) -> Iterator[dict]:
             "group_id": f"{index // 3:032x}",
             "source": "POST /crossword-solutions/1/edit",
             "client_addr": "127.0.0.1",
-            "prev_hash": entry_digest(index - 1) if index else "0" * 64,
             "hash": entry_digest(index),
         }

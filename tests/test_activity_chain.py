@@ -55,7 +55,7 @@ def test_verify_names_changed_entry(logged, runner, database_url, statement):
     run_sql(database_url, statement)
     code, output = verify(runner)
     assert code == 1
-    assert "Entry 6 was changed after it was written." in output
+    assert "Entry 6 was changed after it was written" in output
 
 
 def test_verify_names_removed_entry(logged, runner, database_url):
@@ -81,20 +81,34 @@ def test_verify_names_every_removed_entry(logged, runner, database_url):
 
 
 def test_verify_names_rehashed_entry(logged, runner, database_url):
-    # Someone rewrites entry 6 and fixes up its own hash: the next entry
-    # no longer links to it.
-    run_sql(database_url, "UPDATE activity_logs SET hash = prev_hash WHERE id = 6")
+    # Someone rewrites entry 6 and gives it a hash that fits its new
+    # content. Entry 7 was hashed after the old hash, so it fails the check.
+    from crossword_hints.activity.chain import HASHED, entry_hash
+
+    with logged.app_context():
+        before, rewritten = entries()[4:6]
+        values = {name: getattr(rewritten, name, None) for name in HASHED}
+        values["actor"] = "someone-else"
+        values["prev_hash"] = before.hash
+        digest = entry_hash(values)
+    run_sql(
+        database_url,
+        f"UPDATE activity_logs SET actor = 'someone-else', hash = '{digest}'"
+        " WHERE id = 6",
+    )
     code, output = verify(runner)
     assert code == 1
-    assert "Entry 6" in output
+    assert "Entry 7 was changed after it was written, or the entry before it" in (
+        output
+    )
 
 
 def test_verify_names_appended_entry(logged, runner, database_url):
     run_sql(
         database_url,
         "INSERT INTO activity_logs (id, actor, action, act_action, created_at,"
-        " updated_at, prev_hash, hash) SELECT 12, 'intruder', 'update', 'x',"
-        " created_at, updated_at, hash, hash FROM activity_logs WHERE id = 11",
+        " updated_at, hash) SELECT 12, 'intruder', 'update', 'x',"
+        " created_at, updated_at, hash FROM activity_logs WHERE id = 11",
     )
     code, output = verify(runner)
     assert code == 1
@@ -132,12 +146,10 @@ def reseal(app: Flask) -> None:
     with app.app_context():
         previous = "0" * 64
         for entry in entries():
-            values = {name: getattr(entry, name) for name in HASHED}
+            values = {name: getattr(entry, name, None) for name in HASHED}
             values["prev_hash"] = previous
             digest = entry_hash(values)
-            ActivityLog.update(prev_hash=previous, hash=digest).where(
-                ActivityLog.id == entry.id
-            ).execute()
+            ActivityLog.update(hash=digest).where(ActivityLog.id == entry.id).execute()
             previous = digest
         ChainHead.update(last_hash=previous).where(ChainHead.id == 1).execute()
 
@@ -211,7 +223,30 @@ def test_entry_hash_covers_every_column(logged):
     from crossword_hints.activity.chain import HASHED
 
     columns = set(ActivityLog._meta.columns) - {"hash"}
-    assert columns == set(HASHED)
+    assert columns | {"prev_hash"} == set(HASHED)
+
+
+def test_prev_hash_migration_rolls_back(app):
+    from crossword_hints import migrations
+
+    with app.app_context(), activity.acting_as("tester"):
+        add_catalogue()
+        database = db.database.obj
+        hashes = [entry.hash for entry in entries()]
+        router = migrations.router(database)
+        router.rollback()
+        columns = {column.name for column in database.get_columns("activity_logs")}
+        assert "prev_hash" in columns
+        linked = [
+            row[0]
+            for row in database.execute_sql(
+                "SELECT prev_hash FROM activity_logs ORDER BY id"
+            )
+        ]
+        assert linked == ["0" * 64, *hashes[:-1]]
+
+        assert migrations.upgrade(database) == ["004_unstored_prev_hash"]
+        assert activity.verify(database).ok
 
 
 def test_entry_ids_follow_without_gaps(logged):

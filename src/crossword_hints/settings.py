@@ -192,7 +192,7 @@ LOG_LEVEL = "INFO"
 #: Versions between two full snapshots of a record in the activity log.
 #: Rebuilding a record reads at most this many entries, as long as the
 #: value has not been raised since the entries were written.
-ACTIVITY_SNAPSHOT_EVERY = 50
+ACTIVITY_SNAPSHOT_EVERY = 100
 
 #: Entries on each page of the activity report.
 ACTIVITY_PER_PAGE = 50

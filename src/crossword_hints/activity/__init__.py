@@ -34,7 +34,7 @@ from .models import ActivityLog, ChainHead
 
 #: Defaults of the settings this package reads.
 DEFAULTS = {
-    "ACTIVITY_SNAPSHOT_EVERY": 50,
+    "ACTIVITY_SNAPSHOT_EVERY": 100,
     "ACTIVITY_PER_PAGE": 50,
     "ACTIVITY_CHART_DAYS": 30,
 }

@@ -1,7 +1,10 @@
 """Appending entries to the hash chain, and checking the chain.
 
-Each entry's ``hash`` is SHA-256 over its canonical JSON content, which
-includes ``prev_hash``, the hash of the entry before it. Appends run
+Each entry's ``hash`` is SHA-256 over its canonical JSON content and
+``prev_hash``, the hash of the entry before it. ``prev_hash`` is not
+stored, because entry ids follow each other with no gaps: the entry
+before has the id before. For the oldest kept entry, the chain head keeps
+the hash it follows. Appends run
 inside the caller's transaction after :func:`lock`, so concurrent writers
 queue up instead of forking the chain, and entry ids follow each other
 with no gaps.
@@ -27,13 +30,14 @@ from .values import canonical
 log = logging.getLogger(__name__)
 
 #: Default number of versions between two full snapshots of a record.
-SNAPSHOT_EVERY = 50
+SNAPSHOT_EVERY = 100
 
 #: Entries written or read per statement; 16 columns x 500 rows stays below
 #: SQLite's limit of 32,766 bound parameters.
 BATCH = 500
 
-#: The columns the hash covers, in the order ``verify`` reports them.
+#: What the hash covers: every stored column but ``hash``, and the hash
+#: of the entry before as ``prev_hash``.
 HASHED = (
     "id",
     "actor",
@@ -243,8 +247,9 @@ def write(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:
             "prev_hash": previous,
         }
         row["hash"] = entry_hash(row)
-        rows.append(row)
+        del row["prev_hash"]
         previous = row["hash"]
+        rows.append(row)
         next_id += 1
 
     for part in chunks(rows):
@@ -336,14 +341,15 @@ def verify(database: peewee.Database) -> Verdict:
                 f"at entry {head.last_id}.",
             )
 
-        values = {name: getattr(entry, name) for name in HASHED}
+        values = {name: getattr(entry, name, None) for name in HASHED}
+        values["prev_hash"] = previous
         if entry_hash(values) != entry.hash:
-            return fail(entry.id, f"Entry {entry.id} was changed after it was written.")
-        if entry.prev_hash != previous:
+            # The entries before it passed, so either this one changed or
+            # the one before it was rewritten together with its hash.
             return fail(
                 entry.id,
-                f"Entry {entry.id} does not link to the entry before it: it was "
-                f"inserted out of place, or the entry before it was rewritten.",
+                f"Entry {entry.id} was changed after it was written, or the "
+                "entry before it was rewritten.",
             )
 
         previous = entry.hash

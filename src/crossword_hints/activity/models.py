@@ -15,7 +15,7 @@ import peewee
 
 from .values import loads
 
-#: ``prev_hash`` of the very first entry.
+#: The hash the very first entry follows.
 GENESIS = "0" * 64
 
 #: Actions with a meaning of their own; an application may add more.
@@ -58,7 +58,6 @@ class ActivityLog(peewee.Model):
     group_id = peewee.CharField(max_length=64, null=True)
     source = peewee.TextField(null=True)
     client_addr = peewee.CharField(max_length=64, null=True)
-    prev_hash = peewee.CharField(max_length=64)
     hash = peewee.CharField(max_length=64)
 
     class Meta:

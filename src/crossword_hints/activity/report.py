@@ -46,7 +46,6 @@ EXPORT_COLUMNS = (
     "group_id",
     "source",
     "client_addr",
-    "prev_hash",
     "hash",
 )
 
