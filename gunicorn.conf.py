@@ -39,8 +39,21 @@ keepalive = 5
 # Building the app once in the master makes a bad setting, such as a
 # missing SECRET_KEY in production, stop gunicorn with its one-line message
 # instead of making every worker fail and restart. The app opens no
-# database connection while it is built, so workers share none.
+# database connection while it is built, and pre_fork below closes any
+# that it did open, so workers share none.
 preload_app = True
+
+
+def pre_fork(server, worker) -> None:
+    # A database connection must not be shared across a fork. The master
+    # closes any connection its app opened, so each worker opens its own.
+    if not server.cfg.preload_app:
+        return
+
+    from crossword_hints import db
+
+    db.close_connections()
+
 
 # The app trusts proxy headers only for PROXY_FIX_X_FOR and
 # PROXY_FIX_X_PROTO hops. Gunicorn's own handling, which by default trusts

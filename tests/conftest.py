@@ -79,9 +79,9 @@ def app(app_config: dict, tmp_path: Path) -> Iterator[Flask]:
     with app.app_context():
         migrations.upgrade(db.database.obj)
     yield app
-    peewee_db = app.extensions["peewee"]
-    if not peewee_db.is_closed():
-        peewee_db.close()
+    # Pooled connections would otherwise stay open until the app is
+    # garbage collected, and PostgreSQL allows only so many.
+    db.close_connections(app.extensions["peewee"])
 
 
 @pytest.fixture
