@@ -55,15 +55,19 @@ def per_page() -> int:
     return value if isinstance(value, int) and value > 0 else 25
 
 
-def paginate(query: peewee.ModelSelect, what: str) -> Page:
+def paginate(
+    query: peewee.ModelSelect, what: str, count: peewee.ModelSelect | None = None
+) -> Page:
     """Return the requested page of *query*, or raise 404 past the last page.
 
-    *what* names the rows in the message ("setters"). The first page of an
-    empty list exists, so an empty section still has an index.
+    *what* names the rows in the message ("setters"). *count*, when given,
+    is a cheaper query whose one value is the number of rows of *query*;
+    without it, *query* is counted as it is. The first page of an empty
+    list exists, so an empty section still has an index.
     """
     number = requested_page()
     size = per_page()
-    total = query.count()
+    total = count.scalar() if count is not None else query.count()
     count = max(1, math.ceil(total / size))
     if number > count:
         pages = "1 page" if count == 1 else f"{count} pages"

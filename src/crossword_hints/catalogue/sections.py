@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import peewee
-from flask import url_for
+from flask import g, request, url_for
 from flask_wtf import FlaskForm
-from peewee import fn
+from peewee import SQL, fn
 
 from ..errors import NotFound
 from . import forms
@@ -62,11 +62,29 @@ def row_id(row: ContentModel, name: str) -> Any:
 
 
 def detail_url(section: str, key: str = "id") -> Callable[[Any], str | None]:
+    endpoint = f"{section}.detail"
+
     def url(row: Any) -> str | None:
         value = row.id if key == "id" else row_id(row, key)
-        return url_for(f"{section}.detail", id=value) if value is not None else None
+        return row_url(endpoint, value) if value is not None else None
 
     return url
+
+
+def row_url(endpoint: str, id: int) -> str:
+    """Return ``url_for(endpoint, id=id)`` for a route that ends in the id.
+
+    A list page links to dozens of rows, and building each URL through the
+    URL map costs more than the rest of its cell. So the URL of id 0 is
+    built once per application context (one per request) and script root,
+    and the other ids replace its 0.
+    """
+    prefixes = g.setdefault("row_url_prefixes", {})
+    key = (endpoint, request.script_root)
+    prefix = prefixes.get(key)
+    if prefix is None:
+        prefix = prefixes[key] = url_for(endpoint, id=0).removesuffix("0")
+    return f"{prefix}{id}"
 
 
 def related_name(key: str) -> Callable[[Any], str]:
@@ -95,7 +113,8 @@ class Section:
     #: Field names whose values together must be unique.
     unique: tuple[str, ...] = ("name",)
     references: list[Reference] = field(default_factory=list)
-    #: Extra models selected with the rows, joined on the named fields.
+    #: Models joined to the rows on the named fields. Of each, only the id
+    #: and the name are selected, because the pages show only the name.
     joins: list[tuple[type[Any], peewee.ForeignKeyField]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -105,8 +124,12 @@ class Section:
     # -- Queries ---------------------------------------------------------------
 
     def query(self) -> peewee.ModelSelect:
-        models = [self.model] + [model for model, _ in self.joins]
-        query = self.model.select(*models)
+        # Turning a row's values into model fields costs more than the query
+        # itself, so no more columns are read than the pages show.
+        columns = [self.model]
+        for model, _ in self.joins:
+            columns += [model.id, model.name]
+        query = self.model.select(*columns)
         for model, foreign_key in self.joins:
             query = query.switch(self.model).join(
                 model, peewee.JOIN.LEFT_OUTER, on=foreign_key
@@ -122,6 +145,15 @@ class Section:
             )
             query = query.select_extend(usage)
         return query.order_by(*self.order_by())
+
+    def count_query(self) -> peewee.ModelSelect:
+        """Select the number of rows that :meth:`query` returns.
+
+        The joins of :meth:`query` are left outer joins on foreign keys,
+        which match at most one row each, so they never change the number of
+        rows. SQLite would still run them for every row it counts.
+        """
+        return self.model.select(fn.COUNT(SQL("*")))
 
     def get_or_404(self, id: int) -> ContentModel:
         row = self.query().where(self.model.id == id).first()

@@ -139,7 +139,7 @@ def make_blueprint(section: Section) -> Blueprint:  # noqa: C901
 
     @bp.route("/")
     def index() -> str:
-        page = paginate(section.query(), section.plural)
+        page = paginate(section.query(), section.plural, section.count_query())
         return render_template(
             "catalogue/index.html", **template_context(section, page=page)
         )
@@ -147,18 +147,19 @@ def make_blueprint(section: Section) -> Blueprint:  # noqa: C901
     @bp.route(ROW)
     def detail(id: int) -> str:
         row = section.get_or_404(id)
-        children = []
-        for reference in section.references:
-            child = SECTIONS[reference.section]
-            query = child.query().where(reference.field == row.get_id())
-            columns = [c for c in child.columns if c.key != reference.field.name]
-            children.append((reference, child, columns, query))
-
         # One list of children is paged; the page number applies to it.
         listed = None
-        if children:
-            reference, child, columns, query = children[0]
-            listed = (reference, child, columns, paginate(query, reference.plural))
+        if section.references:
+            reference = section.references[0]
+            child = SECTIONS[reference.section]
+            condition = reference.field == row.get_id()
+            columns = [c for c in child.columns if c.key != reference.field.name]
+            page = paginate(
+                child.query().where(condition),
+                reference.plural,
+                child.count_query().where(condition),
+            )
+            listed = (reference, child, columns, page)
 
         return render_template(
             "catalogue/detail.html",
