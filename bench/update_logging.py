@@ -108,8 +108,8 @@ def measure(context: Context, backend: str, figure: Figure) -> None:
                 f" {format_seconds(p95(logged_times))}. Without: p50"
                 f" {format_seconds(p50(plain_times))}, p95"
                 f" {format_seconds(p95(plain_times))}.",
-                f"SQL statements per update, as Peewee logs them (transaction"
-                " control and connection set-up are not counted):"
+                f"SQL statements per update, as Peewee logs them (savepoints"
+                " count; BEGIN, COMMIT and connection set-up do not):"
                 f" {logged_statements:g} with the log, {plain_statements:g}"
                 " without.",
             ]
@@ -123,9 +123,12 @@ def measure(context: Context, backend: str, figure: Figure) -> None:
                 explain_miss(
                     figure,
                     f"an update with the log runs {logged_statements:g} SQL"
-                    f" statements where the plain update runs {plain_statements:g}"
-                    " (the chain lock, reading the row before and after, the"
-                    " record's latest version and the new entry). So one update"
-                    " costs as much as several plain ones.",
+                    f" statements where the plain update runs {plain_statements:g}:"
+                    " a savepoint around the update and its entry, so that a"
+                    " failed entry undoes the update; the chain lock; reading"
+                    " the row before, for the diff; the chain head with the"
+                    " record's latest version; the new entry; and moving the"
+                    " chain head. Each is a round trip, and Peewee builds the"
+                    " row's SELECT and UPDATE afresh every time.",
                     profile,
                 )

@@ -25,7 +25,7 @@ import peewee
 from peewee import ROW, Insert, ModelDelete, ModelInsert, ModelUpdate
 
 from . import context
-from .chain import NewEntry, append, chunks, lock
+from .chain import NewEntry, append, chunks, lock, real_database
 from .edits import compact, describe, is_edit
 from .values import MASKED, field_to_json, short
 
@@ -49,6 +49,10 @@ class Options:
     #: Called with the instance before a restore saves over it, so that
     #: the model can update its bookkeeping fields (an edit version, say).
     on_restore: Callable[[peewee.Model], None] | None = None
+    #: Whether an update that sets plain values reads its rows back. A
+    #: model whose rows no trigger or column default changes on update can
+    #: skip that read, because the values it sets are the values stored.
+    reread: bool = True
 
 
 _options: dict[type[peewee.Model], Options] = {}
@@ -93,6 +97,7 @@ def logged(
     exclude: tuple[str, ...] = (),
     mask: tuple[str, ...] = (),
     on_restore: Callable[[peewee.Model], None] | None = None,
+    reread: bool = True,
 ) -> M | Callable[[M], M]:
     """Record every write to a model class in the activity log.
 
@@ -101,8 +106,11 @@ def logged(
     edit counter, that are left out of entries: a save that changes only
     those writes nothing. *mask* names fields whose changes are recorded
     as ``[masked]`` instead of their values. *on_restore* is called with
-    the instance just before a restore saves over it. The model must have a
-    primary key of one column.
+    the instance just before a restore saves over it. With *reread* false,
+    an update that sets plain values works out the new rows from the old
+    ones instead of reading them again. Pass it only for a table where no
+    trigger changes the row being updated. The model must have a primary
+    key of one column.
     """
 
     def decorate(cls: M) -> M:
@@ -116,6 +124,7 @@ def logged(
             exclude=column_names(cls, exclude),
             mask=column_names(cls, mask),
             on_restore=on_restore,
+            reread=reread,
         )
         _by_table[meta.table_name] = cls
         cls.insert = classmethod(_insert)
@@ -152,12 +161,6 @@ def _delete(cls):
 
 
 # -- Reading rows --------------------------------------------------------------
-
-
-def real_database(database: Any) -> peewee.Database:
-    while isinstance(database, peewee.DatabaseProxy):
-        database = database.obj
-    return database
 
 
 def record_of(
@@ -418,9 +421,31 @@ class LoggedUpdate(ModelUpdate):
         with recording(self.model, database) as batch:
             before = select_where(self.model, self._where, database, lock_rows=True)
             result = super()._execute(database)
-            after = select_keys(self.model, list(before), database)
+            after = self.rows_after(before, result)
+            if after is None:
+                after = select_keys(self.model, list(before), database)
             batch.updated(before, after)
         return result
+
+    def rows_after(
+        self, before: dict[Any, dict[str, Any]], updated: Any
+    ) -> dict[Any, dict[str, Any]] | None:
+        """Work out the updated rows from *before*, or return ``None`` when
+        they must be read again.
+
+        That takes a model logged with ``reread=False``, an update that
+        sets only plain values (no expressions) and a row count showing it
+        changed exactly the rows read before it. Each value goes through
+        the field's conversion to the database and back, as a read would.
+        """
+        if _options[self.model].reread or updated != len(before):
+            return None
+        values = {}
+        for field, value in self._update.items():
+            if not isinstance(field, peewee.Field) or isinstance(value, peewee.Node):
+                return None
+            values[field.name] = field.python_value(field.db_value(value))
+        return {key: {**row, **values} for key, row in before.items()}
 
 
 class LoggedDelete(ModelDelete):

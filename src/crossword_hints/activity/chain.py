@@ -115,6 +115,72 @@ class NewEntry:
     extra: dict = field(default_factory=dict)
 
 
+def real_database(database: Any) -> peewee.Database:
+    """Return the database behind any number of proxies."""
+    while isinstance(database, peewee.DatabaseProxy):
+        database = database.obj
+    return database
+
+
+@dataclass(frozen=True)
+class ChainSQL:
+    """The statements every append runs, as SQL text for one database.
+
+    Appends run on every logged write, and building these statements with
+    Peewee's query builder each time took longer than running them. The
+    text depends only on the database's quoting and parameter style.
+    """
+
+    lock: str
+    head: str
+    head_and_version: str
+    insert: str
+    move_head: str
+
+
+#: The fields of an entry in the order of :attr:`ChainSQL.insert`.
+INSERTED = tuple(ActivityLog._meta.sorted_fields)
+
+_chain_sql: dict[tuple[str, str], ChainSQL] = {}
+
+
+def chain_sql(database: Any) -> ChainSQL:
+    """Return the append statements for *database*, built on first use."""
+    real = real_database(database)
+    key = (real.quote, real.param)
+    found = _chain_sql.get(key)
+    if found is not None:
+        return found
+
+    def name(text: str) -> str:
+        return f"{real.quote[0]}{text}{real.quote[1]}"
+
+    param = real.param
+    logs = name(ActivityLog._meta.table_name)
+    head = name(ChainHead._meta.table_name)
+    last_id, last_hash = name("last_id"), name("last_hash")
+    head_row = f"WHERE {name('id')} = 1"
+    latest = (
+        f"SELECT MAX({name('version')}) FROM {logs}"
+        f" WHERE {name('item_type')} = {param} AND {name('item_id')} = {param}"
+    )
+    columns = ", ".join(name(field.column_name) for field in INSERTED)
+    params = ", ".join([param] * len(INSERTED))
+    found = ChainSQL(
+        lock=f"UPDATE {head} SET {last_id} = {last_id} {head_row}",
+        head=f"SELECT {last_id}, {last_hash} FROM {head} {head_row}",
+        head_and_version=(
+            f"SELECT {last_id}, {last_hash}, ({latest}) FROM {head} {head_row}"
+        ),
+        insert=f"INSERT INTO {logs} ({columns}) VALUES ({params})",
+        move_head=(
+            f"UPDATE {head} SET {last_id} = {param}, {last_hash} = {param} {head_row}"
+        ),
+    )
+    _chain_sql[key] = found
+    return found
+
+
 def lock(database: peewee.Database) -> None:
     """Take the chain lock for the rest of the current transaction.
 
@@ -127,12 +193,8 @@ def lock(database: peewee.Database) -> None:
     between, because SQLite cannot turn a stale read into a write.
     Transactions that write should start with their first write.
     """
-    updated = (
-        ChainHead.update(last_id=ChainHead.last_id)
-        .where(ChainHead.id == 1)
-        .execute(database)
-    )
-    if not updated:
+    cursor = database.execute_sql(chain_sql(database).lock)
+    if not cursor.rowcount:
         raise ActivityWriteError("its chain head row is missing")
 
 
@@ -195,24 +257,42 @@ def append(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:
         raise ActivityWriteError("the database rejected the entry") from exc
 
 
-def write(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:
-    head = read_head(database)
-    if head is None:
-        raise ActivityWriteError("its chain head row is missing")
+def read_head_and_versions(
+    database: peewee.Database, records: list[tuple[str, str]]
+) -> tuple[int, str, dict[tuple[str, str], int]]:
+    """Return the chain's last id and hash, and the latest version of each
+    record.
 
+    For a single record, the usual case, one statement reads all three.
+    """
+    sql = chain_sql(database)
+    if len(set(records)) == 1:
+        row = database.execute_sql(sql.head_and_version, records[0]).fetchone()
+        if row is None:
+            raise ActivityWriteError("its chain head row is missing")
+        return row[0], row[1], {records[0]: row[2] or 0}
+
+    row = database.execute_sql(sql.head).fetchone()
+    if row is None:
+        raise ActivityWriteError("its chain head row is missing")
+    versions = latest_versions(database, records) if records else {}
+    return row[0], row[1], versions
+
+
+def write(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:
     records = [
         (entry.item_type, entry.item_id)
         for entry in entries
         if entry.versioned and entry.version is None
     ]
-    versions = latest_versions(database, records) if records else {}
+    last_id, last_hash, versions = read_head_and_versions(database, records)
     every = snapshot_every()
     now = utcnow()
     acting = context.current()
 
     rows = []
-    previous = head.last_hash
-    next_id = head.last_id + 1
+    previous = last_hash
+    next_id = last_id + 1
     for entry in entries:
         version = entry.version
         if entry.versioned and version is None:
@@ -252,14 +332,15 @@ def write(database: peewee.Database, entries: list[NewEntry]) -> list[dict]:
         rows.append(row)
         next_id += 1
 
-    for part in chunks(rows):
-        ActivityLog.insert_many(part).as_rowcount().execute(database)
+    sql = chain_sql(database)
+    if len(rows) == 1:
+        values = [field.db_value(rows[0][field.name]) for field in INSERTED]
+        database.execute_sql(sql.insert, values)
+    else:
+        for part in chunks(rows):
+            ActivityLog.insert_many(part).as_rowcount().execute(database)
 
-    (
-        ChainHead.update(last_id=next_id - 1, last_hash=previous)
-        .where(ChainHead.id == 1)
-        .execute(database)
-    )
+    database.execute_sql(sql.move_head, (next_id - 1, previous))
     return rows
 
 

@@ -204,6 +204,14 @@ def touch(row: ContentModel) -> None:
 
 # Every write to these tables is recorded in the activity log. The time of
 # the last save and the edit version change on every save, so they are
-# bookkeeping: a save that changes nothing else writes no entry.
+# bookkeeping: a save that changes nothing else writes no entry. The
+# search triggers and generated columns of these tables change other
+# tables or columns outside the models, never a model's own fields, so an
+# update's rows need not be read back.
 for _model in MODELS:
-    activity.logged(_model, exclude=("updated_at", "version"), on_restore=touch)
+    activity.logged(
+        _model,
+        exclude=("updated_at", "version"),
+        on_restore=touch,
+        reread=False,
+    )
