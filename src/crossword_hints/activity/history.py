@@ -64,10 +64,6 @@ def latest_version(item_type: str, item_id: str) -> int | None:
     )
 
 
-def is_base(entry: ActivityLog) -> bool:
-    return entry.snapshot is not None or entry.action in ("insert", "delete")
-
-
 def apply(values: dict[str, Any] | None, entry: ActivityLog) -> dict[str, Any] | None:
     """Return the record after *entry*, given the record before it.
 
