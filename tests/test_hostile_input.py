@@ -113,7 +113,10 @@ hostile_text = strategies.one_of(
     ),
 )
 
-CONTROL = {chr(code) for code in range(32)} | {"\x7f"}
+#: Control characters: C0, DEL and C1.
+CONTROL = {chr(code) for code in (*range(32), *range(0x7F, 0xA0))}
+#: Characters that end a line without being control characters.
+SEPARATORS = {"\u2028", "\u2029"}
 
 
 def assert_no_raw_markup(body: str, what: str) -> None:
@@ -149,8 +152,11 @@ class TextField:
 
         if not value:
             return None if self.required else ""
-        allowed = {"\t", "\n"} if self.multiline else set()
-        if any(char in CONTROL - allowed for char in value):
+        if self.multiline:
+            rejected = CONTROL - {"\t", "\n"}
+        else:
+            rejected = CONTROL | SEPARATORS
+        if any(char in rejected for char in value):
             return None
         if len(value) > self.limit:
             return None

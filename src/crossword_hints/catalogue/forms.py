@@ -7,6 +7,7 @@ model constants, so a form never accepts what the database would reject.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -54,21 +55,29 @@ def normalize_newlines(value: Any) -> Any:
     return value
 
 
+#: Unicode categories a one-line field rejects: control characters (the
+#: C0 and C1 sets and DEL, so NEL, U+0085, too) and the line and
+#: paragraph separators U+2028 and U+2029.
+NOT_IN_A_LINE = frozenset({"Cc", "Zl", "Zp"})
+
+
 def single_line(form: FlaskForm, field: Any) -> None:
     """Reject control characters, line breaks included, in a one-line field."""
-    if field.data and any(ord(char) < 32 or ord(char) == 127 for char in field.data):
+    if field.data and any(
+        unicodedata.category(char) in NOT_IN_A_LINE for char in field.data
+    ):
         raise ValidationError("Use one line of plain text, without control characters.")
 
 
 def plain_text(form: FlaskForm, field: Any) -> None:
-    """Reject control characters other than tabs and line breaks.
+    """Reject control characters other than tabs and line feeds.
 
     PostgreSQL cannot store a NUL character at all, so it must never reach
     the database.
     """
     allowed = {"\t", "\n"}
     if field.data and any(
-        (ord(char) < 32 or ord(char) == 127) and char not in allowed
+        unicodedata.category(char) == "Cc" and char not in allowed
         for char in field.data
     ):
         raise ValidationError("Use plain text, without control characters.")
