@@ -935,15 +935,21 @@ def fetch_existing(step: TableImport, ids: list[int]) -> dict[int, dict[str, Any
 def fetch_key_holders(
     step: TableImport, rows: list[dict[str, Any]]
 ) -> dict[tuple, int]:
-    """Map each unique key used by *rows* to the id of our row that has it."""
+    """Map each unique key used by *rows* to the id of our row that has it.
+
+    Each column of the key is matched against the values *rows* have in
+    it. Matching the first column alone would also read back every earlier
+    row that shares a common cue word, and those grow chunk by chunk.
+    """
     spec = step.spec
     if not spec.unique or not rows:
         return {}
 
     model = spec.model
     fields = [model._meta.columns[name] for name in spec.unique]
-    first_values = list({row[spec.unique[0]] for row in rows})
-    query = model.select(model.id, *fields).where(fields[0].in_(first_values))
+    query = model.select(model.id, *fields)
+    for name, column in zip(spec.unique, fields, strict=True):
+        query = query.where(column.in_(list({row[name] for row in rows})))
     if spec.keeps_duplicates:
         # Only first copies hold a key; marked copies point at them.
         query = query.where(model.duplicate_of.is_null())
