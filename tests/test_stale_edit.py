@@ -7,12 +7,13 @@ overwrites a newer one.
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
 
 from catalogue_samples import add_samples, form_values
-from conftest import login
+from conftest import csrf_token, login
 from crossword_hints.catalogue.models import CueWord, Solution
 from crossword_hints.db import database
 
@@ -235,3 +236,54 @@ def test_concurrent_saves_one_wins(app, samples):
     row = stored(app, samples.silent)
     assert row.version == 2
     assert row.hint.startswith("Writer ")
+
+
+def delete_page_version(client, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'id="version" name="version" type="hidden" value="(\d+)"', page)
+    assert match, "the delete page carries no version"
+    return match.group(1)
+
+
+def test_delete_of_changed_row_asks_again(app, editor, admin, samples):
+    path = f"/crossword-solutions/{samples.silent}/delete"
+    version = delete_page_version(admin, path)
+
+    # An editor saves a new hint while the admin's confirmation is open.
+    edit = f"/crossword-solutions/{samples.silent}/edit"
+    values = form_values(editor.get(edit).get_data(as_text=True))
+    values["hint"] = "A better hint."
+    assert editor.post(edit, data=values).status_code == 302
+
+    token = csrf_token(admin, path)
+    response = admin.post(path, data={"csrf_token": token, "version": version})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone changed this solution after you opened this page" in text
+    assert admin.get(f"/crossword-solutions/{samples.silent}").status_code == 200
+
+    # The page shows the new version, and confirming it deletes the row.
+    fresh = re.search(r'name="version" type="hidden" value="(\d+)"', text).group(1)
+    assert fresh != version
+    response = admin.post(path, data={"csrf_token": token, "version": fresh})
+    assert response.status_code == 302
+    assert admin.get(f"/crossword-solutions/{samples.silent}").status_code == 404
+
+
+def test_delete_with_invalid_version_rejected(admin, samples):
+    path = f"/crossword-solutions/{samples.silent}/delete"
+    token = csrf_token(admin, path)
+    response = admin.post(path, data={"csrf_token": token, "version": "abc"})
+    assert response.status_code == 400
+    assert "Nothing was deleted" in response.get_data(as_text=True)
+    assert admin.get(f"/crossword-solutions/{samples.silent}").status_code == 200
+
+
+def test_delete_of_deleted_row_reports_it(admin, samples):
+    path = f"/crossword-solutions/{samples.silent}/delete"
+    token = csrf_token(admin, path)
+    assert admin.post(path, data={"csrf_token": token}).status_code == 302
+
+    response = admin.post(path, data={"csrf_token": token}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "was already deleted by someone else" in response.get_data(as_text=True)

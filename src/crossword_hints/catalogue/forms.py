@@ -203,4 +203,17 @@ def edit_form_class(form_class: type[FlaskForm]) -> type[FlaskForm]:
 
 
 class DeleteForm(FlaskForm):
-    """The delete confirmation: nothing but its CSRF token."""
+    """The delete confirmation: its CSRF token and the row's version.
+
+    The confirmation page sends the version it showed, so a row changed
+    after the page loaded is not deleted unseen. A post without a version
+    deletes whatever version is stored, as a script may do.
+    """
+
+    version = VersionField(
+        widget=HiddenInput(),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=INT_MAX, message="The form's version is invalid."),
+        ],
+    )

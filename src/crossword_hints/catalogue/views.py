@@ -298,8 +298,15 @@ def make_blueprint(section: Section) -> Blueprint:  # noqa: C901
     @bp.route(f"{ROW}/delete", methods=["GET", "POST"])
     @admin_required
     def delete(id: int) -> Response | tuple[str, int]:
-        row = section.get_or_404(id)
-        form = forms.DeleteForm()
+        row = section.query().where(model.id == id).first()
+        if row is None and request.method == "POST":
+            return already_deleted(id)
+        if row is None:
+            raise NotFound(f"There is no {section.label} with id {id}.")
+        if request.method == "GET":
+            form = forms.DeleteForm(data={"version": row.version})
+        else:
+            form = forms.DeleteForm()
         usage = section.usage(row)
         if usage:
             return render_delete(row, form, usage, 409)
@@ -308,9 +315,13 @@ def make_blueprint(section: Section) -> Blueprint:  # noqa: C901
             status = 400 if request.method == "POST" else 200
             return render_delete(row, form, [], status)
 
+        expected = form.version.data
+        condition = model.id == id
+        if expected is not None:
+            condition &= model.version == expected
         try:
             with database.atomic():
-                row.delete_instance()
+                deleted = model.delete().where(condition).execute()
         except peewee.IntegrityError as exc:
             # A reference was added after the check above, so the foreign
             # key's RESTRICT rule stopped the delete.
@@ -318,16 +329,53 @@ def make_blueprint(section: Section) -> Blueprint:  # noqa: C901
             usage = section.usage(row) or ["rows added since this page was loaded"]
             return render_delete(row, form, usage, 409)
 
+        if not deleted:
+            return stale_delete(id, expected)
+
         log.info("Deleted %s %s by %s", section.label, id, current_user.uid)
         flash(f"Deleted {section.label} “{row}”.", "success")
         return redirect(url_for(".index"))
 
+    def stale_delete(id: int, expected: int | None) -> Response | tuple[str, int]:
+        """Render the confirmation again (409) for a row that changed, or
+        report a row that someone else deleted first."""
+        current = section.query().where(model.id == id).first()
+        if current is None:
+            return already_deleted(id)
+        log.info(
+            "Stale delete of %s %s: form version %s, stored version %s",
+            section.label,
+            id,
+            expected,
+            current.version,
+        )
+        form = forms.DeleteForm(formdata=None, data={"version": current.version})
+        return render_delete(
+            current,
+            form,
+            [],
+            409,
+            error=f"Someone changed this {section.label} after you opened this "
+            "page, so it was not deleted. Check the values below and delete "
+            "again if you still want to.",
+        )
+
+    def already_deleted(id: int) -> Response:
+        """Report a delete that someone else's delete came before."""
+        log.info("Delete of %s %s found it already deleted", section.label, id)
+        flash(f"This {section.label} was already deleted by someone else.", "info")
+        return redirect(url_for(".index"))
+
     def render_delete(
-        row: ContentModel, form: FlaskForm, usage: list[str], status: int
+        row: ContentModel,
+        form: FlaskForm,
+        usage: list[str],
+        status: int,
+        error: str | None = None,
     ) -> tuple[str, int]:
         page = render_template(
             "catalogue/delete.html",
-            **template_context(section, row=row, form=form, usage=usage),
+            **template_context(section, row=row, form=form, usage=usage, error=error),
         )
         return page, status
 
