@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from pathlib import Path
 
 import psycopg
@@ -142,6 +143,22 @@ def test_requests_reuse_one_connection(app):
         second = peewee_db.connection()
 
     assert second is first
+
+
+def test_pooled_connection_serves_another_thread(client):
+    # A threaded server hands the connection of one request to the next,
+    # whichever thread serves it.
+    assert client.get("/setter-types/").status_code == 200
+    statuses = []
+
+    def fetch() -> None:
+        statuses.append(client.get("/setter-types/").status_code)
+
+    thread = threading.Thread(target=fetch)
+    thread.start()
+    thread.join()
+
+    assert statuses == [200]
 
 
 def test_closed_pool_opens_new_connection(app, client):

@@ -142,6 +142,10 @@ def open_database(url: str) -> peewee.Database:
             pragmas=SQLITE_PRAGMAS,
             max_connections=None,
             factory=SqliteConnection,
+            # A threaded server may hand a pooled connection to another
+            # thread. Only one thread uses it at a time, between checkout
+            # and return, so sqlite3's same-thread check is off.
+            check_same_thread=False,
         )
 
     if scheme in ("postgres", "postgresql"):
