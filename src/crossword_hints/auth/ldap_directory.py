@@ -2,7 +2,12 @@
 
 A login binds as the user. The person's canonical ``uid`` and display name
 then come from the directory entry, not from what was typed, and groups are
-the ``posixGroup`` entries whose ``memberUid`` is that ``uid``. Every value
+the ``posixGroup`` entries whose ``memberUid`` is that ``uid``. Without
+``LDAP_BIND_DN_TEMPLATE``, one search as the service account (or anonymous)
+finds the entry with its names, and the group search goes out with it, so
+a login waits for two replies, or three with a service account. The entry
+is read again bound as the user only when its names were hidden from the
+search or its ``uid`` is spelled differently from what was typed. Every value
 placed into a filter is escaped by RFC 4515 and every value placed into a
 DN by RFC 4514, and user names with control characters never reach the
 server.
@@ -219,10 +224,10 @@ class LdapDirectory:
             raise DirectoryUnavailable(describe(exc)) from exc
 
     def _bind_service(self, conn: Any) -> None:
+        # A new connection is anonymous until its first bind, so without a
+        # service account there is nothing to send.
         if self.settings.service_dn:
             conn.simple_bind_s(self.settings.service_dn, self.settings.service_password)
-        else:
-            conn.simple_bind_s("", "")
 
     # -- Finding people -------------------------------------------------------
 
@@ -292,23 +297,122 @@ class LdapDirectory:
         if not conn.search_s(dn, ldap.SCOPE_BASE, self._user_filter(uid), ["1.1"]):
             return None
 
-        names = attrs.get("displayName") or attrs.get("cn") or [uid.encode("utf-8")]
-        display_name = names[0].decode("utf-8")
         return Person(
-            uid=uid, display_name=display_name, groups=self._groups(conn, uid)
+            uid=uid,
+            display_name=display_name(attrs, uid),
+            groups=self._groups(conn, uid),
         )
 
     def _groups(self, conn: Any, uid: str) -> frozenset[str]:
+        return self._receive_groups(conn, self._send_group_search(conn, uid))
+
+    def _send_group_search(self, conn: Any, uid: str) -> int:
         escaped = ldap.filter.escape_filter_chars(uid)
         group_filter = f"(&(objectClass=posixGroup)(memberUid={escaped}))"
-        results = conn.search_s(
+        return conn.search_ext(
             self.settings.groups_base, ldap.SCOPE_SUBTREE, group_filter, ["cn"]
         )
+
+    def _receive_groups(self, conn: Any, msgid: int) -> frozenset[str]:
+        _type, results, _msgid, _controls = conn.result3(msgid)
         return frozenset(
             attrs["cn"][0].decode("utf-8")
             for dn, attrs in results
             if dn and attrs.get("cn")
         )
+
+    def _search_person(
+        self, conn: Any, uid: str
+    ) -> tuple[tuple[str, dict[str, list[bytes]]] | None, frozenset[str]]:
+        """Find the entry that ``LDAP_USER_FILTER`` matches for *uid*, with
+        the groups whose ``memberUid`` is *uid*, in one round trip.
+
+        Returns the entry's DN and attributes (``None`` when nothing
+        matches, or more than one entry does) and the group names. With
+        ``LDAP_BIND_DN_TEMPLATE`` only the template's DN is searched.
+        """
+        template = bool(self.settings.bind_dn_template)
+        if template:
+            base, scope = self._template_dn(uid), ldap.SCOPE_BASE
+        else:
+            base, scope = self.settings.people_base, ldap.SCOPE_SUBTREE
+
+        person_msgid = conn.search_ext(
+            base,
+            scope,
+            self._user_filter(uid),
+            attrlist=PERSON_ATTRIBUTES,
+            sizelimit=2,
+        )
+        group_msgid = self._send_group_search(conn, uid)
+
+        # Both replies are read before the caller sends anything else,
+        # because a bind must not start while another operation is still
+        # outstanding (RFC 4511, section 4.2.1).
+        try:
+            _type, results, _msgid, _controls = conn.result3(person_msgid)
+        except ldap.SIZELIMIT_EXCEEDED:
+            # More than two matches: as ambiguous as exactly two.
+            results = None
+        except ldap.NO_SUCH_OBJECT:
+            # A missing template DN means an unknown user, but a missing
+            # LDAP_PEOPLE_BASE is a fault of the settings.
+            if not template:
+                raise
+            results = []
+        groups = self._receive_groups(conn, group_msgid)
+
+        entries = [(dn, attrs) for dn, attrs in results or [] if dn]
+        if results is None or len(entries) > 1:
+            log.error(
+                "More than one directory entry matches user name %r under %s; "
+                "refusing the login",
+                uid[:64],
+                base,
+            )
+            return None, groups
+        return (entries[0] if entries else None), groups
+
+    def _confirm_person(
+        self,
+        conn: Any,
+        entry: tuple[str, dict[str, list[bytes]]] | None,
+        typed: str,
+        groups: frozenset[str],
+    ) -> Person | None:
+        """Build the person from the entry and groups that :meth:`_search_person`
+        found under the name as typed. Returns ``None`` when there is no entry
+        or it fails the check of ``LDAP_USER_FILTER``.
+
+        When the entry's own ``uid`` is spelled differently, the filter is
+        checked and the groups are read again under that spelling, as
+        :meth:`_read_person` does. When the entry came back without its
+        ``uid``, because access rules hide it from the account that searched,
+        the entry is read again on *conn* by :meth:`_read_person`.
+        """
+        if entry is None:
+            return None
+        dn, attrs = entry
+
+        uids = [value.decode("utf-8") for value in attrs.get("uid", [])]
+        if not uids:
+            return self._read_person(conn, dn, typed=typed)
+        uid = canonical_uid(uids, typed)
+
+        if uid != typed:
+            check_msgid = conn.search_ext(
+                dn, ldap.SCOPE_BASE, self._user_filter(uid), ["1.1"]
+            )
+            group_msgid = self._send_group_search(conn, uid)
+            try:
+                _type, matches, _msgid, _controls = conn.result3(check_msgid)
+            except ldap.NO_SUCH_OBJECT:
+                matches = []
+            groups = self._receive_groups(conn, group_msgid)
+            if not matches:
+                return None
+
+        return Person(uid=uid, display_name=display_name(attrs, uid), groups=groups)
 
     def _dummy_bind(self, conn: Any, password: str) -> None:
         """Bind with *password* to a DN that does not exist.
@@ -333,25 +437,42 @@ class LdapDirectory:
             raise InvalidCredentials("user name with control characters or too long")
 
         def attempt(conn: Any) -> Person:
-            dn = self._user_dn(conn, username)
-            if dn is None:
-                self._dummy_bind(conn, password)
-                raise InvalidCredentials("unknown user")
+            if self.settings.bind_dn_template:
+                dn = self._template_dn(username)
+                self._bind_user(conn, dn, password)
+                entry, groups = self._search_person(conn, username)
+                if entry is None:
+                    # The entry is gone, or matches the filter only under its
+                    # own spelling of the uid, so the full check decides.
+                    person = self._read_person(conn, dn, typed=username)
+                else:
+                    person = self._confirm_person(conn, entry, username, groups)
+            else:
+                self._bind_service(conn)
+                # The groups come in the same round trip as the entry, for
+                # known and unknown names alike, and count only after the
+                # bind below succeeds.
+                entry, groups = self._search_person(conn, username)
+                if entry is None:
+                    self._dummy_bind(conn, password)
+                    raise InvalidCredentials("unknown user")
+                self._bind_user(conn, entry[0], password)
+                person = self._confirm_person(conn, entry, username, groups)
 
-            try:
-                conn.simple_bind_s(dn, password)
-            except ldap.INVALID_CREDENTIALS:
-                raise InvalidCredentials("unknown user or wrong password") from None
-            except ldap.INVALID_DN_SYNTAX:
-                raise InvalidCredentials("user name is not a valid DN value") from None
-
-            person = self._read_person(conn, dn, typed=username)
             if person is None:
                 raise InvalidCredentials("entry does not match LDAP_USER_FILTER")
             return person
 
         with self._translated_errors("logging in"):
             return self._on_any_server(attempt)
+
+    def _bind_user(self, conn: Any, dn: str, password: str) -> None:
+        try:
+            conn.simple_bind_s(dn, password)
+        except ldap.INVALID_CREDENTIALS:
+            raise InvalidCredentials("unknown user or wrong password") from None
+        except ldap.INVALID_DN_SYNTAX:
+            raise InvalidCredentials("user name is not a valid DN value") from None
 
     def _user_dn(self, conn: Any, username: str) -> str | None:
         """Return the DN to bind as, searching when there is no template."""
@@ -367,19 +488,18 @@ class LdapDirectory:
             return None
 
         def attempt(conn: Any) -> Person | None:
-            if self.settings.bind_dn_template:
-                self._bind_service(conn)
-                dn: str | None = self._template_dn(uid)
-            else:
-                dn = self._user_dn(conn, uid)
-            if dn is None:
+            self._bind_service(conn)
+            entry, groups = self._search_person(conn, uid)
+            if entry is None:
                 return None
-            person = self._read_person(conn, dn, typed=uid)
+            _dn, attrs = entry
+
+            uids = [value.decode("utf-8") for value in attrs.get("uid", [])]
             # A different canonical uid means the entry was renamed; the old
             # session must not carry over to it.
-            if person is None or person.uid != uid:
+            if not uids or canonical_uid(uids, uid) != uid:
                 return None
-            return person
+            return Person(uid=uid, display_name=display_name(attrs, uid), groups=groups)
 
         with self._translated_errors("refreshing groups"):
             return self._on_any_server(attempt)
@@ -437,6 +557,12 @@ def canonical_uid(uids: list[str], typed: str | None) -> str:
             if value.casefold() == expected:
                 return value
     return uids[0]
+
+
+def display_name(attrs: Mapping[str, list[bytes]], uid: str) -> str:
+    """Return the entry's ``displayName``, else its ``cn``, else *uid*."""
+    names = attrs.get("displayName") or attrs.get("cn") or [uid.encode("utf-8")]
+    return names[0].decode("utf-8")
 
 
 def policy_message(exc: ldap.LDAPError) -> str:

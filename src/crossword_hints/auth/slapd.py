@@ -7,8 +7,9 @@ an ``ldaps://`` port too), waits until it responds and loads LDIF through
 127.0.0.1 only. ``scripts/dev-slapd`` and the test fixtures both use it.
 
 The directory has the schemas core, cosine, nis and inetorgperson and the
-root DN ``cn=Manager,<suffix>`` with a random password. Its access rules
-let people change their own password. The ppolicy overlay with a small
+root DN ``cn=Manager,<suffix>`` with a random password. Its default access
+rules let people change their own password, and the *access* argument
+replaces them. The ppolicy overlay with a small
 password policy makes password changes fail the way a real directory's do.
 """
 
@@ -39,6 +40,14 @@ SLAPD = os.environ.get("SLAPD", "/usr/sbin/slapd")
 SCHEMA_DIR = Path("/etc/ldap/schema")
 MODULE_DIR = Path("/usr/lib/ldap")
 SCHEMAS = ("core", "cosine", "nis", "inetorgperson")
+
+#: Access rules of a new server. People may change their own password, and
+#: no one may read a password. Everything else is readable, as in Debian's
+#: default directory.
+DEFAULT_ACCESS = (
+    "access to attrs=userPassword by self write by anonymous auth by * none",
+    "access to * by * read",
+)
 
 #: Name of the file that marks a folder as made by this module, so that
 #: ``stop`` never deletes or signals anything else.
@@ -168,6 +177,7 @@ class Slapd:
         tls: bool = False,
         password_policy: bool = True,
         root_password: str | None = None,
+        access: Iterable[str] = DEFAULT_ACCESS,
         workdir: str | os.PathLike[str] | None = None,
         detached: bool = False,
     ) -> None:
@@ -176,6 +186,7 @@ class Slapd:
         self.ldif_files = [Path(path) for path in ldif_files]
         self.tls = tls
         self.password_policy = password_policy
+        self.access = list(access)
         self.root_dn = f"cn=Manager,{suffix}"
         self.root_password = root_password or secrets.token_urlsafe(16)
         self.workdir = Path(
@@ -250,12 +261,7 @@ class Slapd:
                 "overlay ppolicy",
                 f'ppolicy_default "cn=password-policy,{self.suffix}"',
             ]
-        # People may change their own password and nobody may read one;
-        # everything else is readable, as in Debian's default directory.
-        lines += [
-            "access to attrs=userPassword by self write by anonymous auth by * none",
-            "access to * by * read",
-        ]
+        lines += self.access
 
         config = self.workdir / "slapd.conf"
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
