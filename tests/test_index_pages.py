@@ -91,16 +91,51 @@ def test_count_query_counts_children(app, samples, name):
 
 
 @pytest.mark.parametrize("name", SECTION_NAMES)
-def test_index_runs_count_and_page_only(client, samples, statements, name):
+def test_index_runs_one_statement(client, samples, statements, name):
     client.get(PREFIXES[name] + "/")
     statements.clear()
 
     response = client.get(PREFIXES[name] + "/")
 
     assert response.status_code == 200
-    assert len(statements) == 2, statements
-    assert statements[0].startswith("SELECT COUNT(*) FROM")
-    assert " JOIN " not in statements[0]
+    assert len(statements) == 1, statements
+    assert "(SELECT COUNT(*) FROM" in statements[0]
+
+
+@pytest.mark.parametrize(
+    ("page", "status", "text"),
+    [
+        ("1", 200, "There are no solutions yet."),
+        ("2", 404, "The list has 1 page."),
+        # An offset of (10**18 - 1) * 25 rows is past the 64-bit range.
+        ("9" * 40, 404, "The list has 1 page."),
+    ],
+)
+def test_empty_index_pages(client, page, status, text):
+    response = client.get("/crossword-solutions/", query_string={"page": page})
+
+    assert response.status_code == status
+    assert text in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["3", "9" * 40])
+def test_page_past_end_counts_rows(app, client, samples, page):
+    app.config["PER_PAGE"] = 1
+
+    response = client.get("/crossword-solutions/", query_string={"page": page})
+
+    assert response.status_code == 404
+    assert "The list has 2 pages." in response.get_data(as_text=True)
+
+
+def test_index_total_matches_rows(app, client, samples):
+    app.config["PER_PAGE"] = 1
+
+    first = client.get("/crossword-solutions/").get_data(as_text=True)
+    second = client.get("/crossword-solutions/?page=2").get_data(as_text=True)
+
+    assert "1–1 of 2 solutions" in first
+    assert "2–2 of 2 solutions" in second
 
 
 # -- Links ----------------------------------------------------------------------

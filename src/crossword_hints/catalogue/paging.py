@@ -55,23 +55,38 @@ def per_page() -> int:
     return value if isinstance(value, int) and value > 0 else 25
 
 
+#: Name of the extra column that carries the row count on a page's rows.
+TOTAL_COLUMN = "total_rows"
+
+#: One past the largest OFFSET that SQLite and PostgreSQL accept, which is
+#: a signed 64-bit integer in both.
+MAX_OFFSET = 2**63
+
+
 def paginate(
-    query: peewee.ModelSelect, what: str, count: peewee.ModelSelect | None = None
+    query: peewee.ModelSelect, what: str, count_query: peewee.ModelSelect
 ) -> Page:
     """Return the requested page of *query*, or raise 404 past the last page.
 
-    *what* names the rows in the message ("setters"). *count*, when given,
-    is a cheaper query whose one value is the number of rows of *query*;
-    without it, *query* is counted as it is. The first page of an empty
-    list exists, so an empty section still has an index.
+    *what* names the rows in the message ("setters"). *count_query* selects
+    the number of rows of *query*. The first page of an empty list exists,
+    so an empty section still has an index.
     """
     number = requested_page()
     size = per_page()
-    total = count.scalar() if count is not None else query.count()
+
+    # The count comes with the rows as one more column, which saves a
+    # statement. A page past the end has no row to carry it, and one whose
+    # offset is past the 64-bit range of OFFSET is not selected at all.
+    rows: list[Any] = []
+    if (number - 1) * size < MAX_OFFSET:
+        counted = query.select_extend(count_query.alias(TOTAL_COLUMN))
+        rows = list(counted.paginate(number, size))
+    total = getattr(rows[0], TOTAL_COLUMN) if rows else count_query.scalar()
+
     count = max(1, math.ceil(total / size))
     if number > count:
         pages = "1 page" if count == 1 else f"{count} pages"
         raise NotFound(f"There is no page {number} of {what}. The list has {pages}.")
 
-    rows = list(query.paginate(number, size))
     return Page(rows=rows, number=number, count=count, total=total, per_page=size)
