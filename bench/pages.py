@@ -148,12 +148,13 @@ def measure(context: Context, backend: str, figure: Figure) -> None:
                 r"sqlite3\.|^psycopg/|^peewee\.py|^playhouse/"
             )
             template_share = profile.share(r"^jinja2/|^markupsafe/|templates/")
+            noun = "statement" if statements == 1 else "statements"
             reason = (
-                f"each index page runs {statements:g} SQL statements and renders"
+                f"each index page runs {statements:g} SQL {noun} and renders"
                 " 25 rows through a template, against a constant string."
                 f" In the profile of the page, {database_share:.0%} of the time"
-                " goes to the database, most of it to Peewee turning rows into"
-                f" models, and {template_share:.0%} to templates"
+                " goes to the database, Peewee's building of queries and"
+                f" models included, and {template_share:.0%} to templates"
             )
             if isinstance(peewee_database(app), PooledDatabase):
                 reason += (
