@@ -415,14 +415,18 @@ class _StatementCounter(logging.Handler):
         self.count = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
+        # Child loggers, such as the connection pool's ``peewee.pool``,
+        # log other things than statements.
+        if record.name == "peewee":
+            self.count += 1
 
 
 def count_statements(func: Callable[[], object], calls: int) -> float:
     """Return the SQL statements per call that Peewee runs for *func*.
 
     Peewee logs each statement it executes at DEBUG on the ``peewee``
-    logger; the records are counted here and not passed on.
+    logger. Its records are counted here, not those of its child loggers,
+    and none are passed on.
     """
     logger = logging.getLogger("peewee")
     counter = _StatementCounter()

@@ -142,7 +142,7 @@ def measure(context: Context, backend: str, figure: Figure) -> None:
 
         if not figure.met:
             fetch = index_fetcher(app)
-            statements = count_page_statements(fetch)
+            statements = count_statements(fetch, 10)
             profile = profile_calls(fetch, calls=100)
             database_share = profile.share(
                 r"sqlite3\.|^psycopg/|^peewee\.py|^playhouse/"
@@ -180,21 +180,6 @@ def rate(loads: list[Load]) -> float:
 def median_of(loads: list[Load], attribute: str) -> float:
     values = sorted(getattr(load, attribute) for load in loads)
     return values[len(values) // 2]
-
-
-def count_page_statements(fetch) -> float:
-    """Return the SQL statements per call of *fetch*, without pool messages.
-
-    Peewee's connection pool logs at DEBUG on ``peewee.pool``, a child of
-    the logger whose records :func:`count_statements` counts.
-    """
-    pool_log = logging.getLogger("peewee.pool")
-    level = pool_log.level
-    pool_log.setLevel(logging.INFO)
-    try:
-        return count_statements(fetch, 10)
-    finally:
-        pool_log.setLevel(level)
 
 
 def index_fetcher(app):
