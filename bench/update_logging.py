@@ -123,12 +123,13 @@ def measure(context: Context, backend: str, figure: Figure) -> None:
                 explain_miss(
                     figure,
                     f"an update with the log runs {logged_statements:g} SQL"
-                    f" statements where the plain update runs {plain_statements:g}:"
-                    " a savepoint around the update and its entry, so that a"
-                    " failed entry undoes the update; the chain lock; reading"
-                    " the row before, for the diff; the chain head with the"
-                    " record's latest version; the new entry; and moving the"
-                    " chain head. Each is a round trip, and Peewee builds the"
-                    " row's SELECT and UPDATE afresh every time.",
+                    f" statements where the plain update runs {plain_statements:g}."
+                    " A savepoint around the update and its entry lets a failed"
+                    " entry undo the update. The log also takes the chain lock,"
+                    " reads the row before the update for the diff, reads the"
+                    " chain head with the record's latest version, inserts the"
+                    " entry and moves the chain head. Each is a round trip, and"
+                    " Peewee builds the row's SELECT and UPDATE afresh every"
+                    " time.",
                     profile,
                 )
